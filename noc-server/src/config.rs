@@ -1,0 +1,136 @@
+//! Command-line flags, each also read from its `NOC_…` environment variable.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// A token from the command line or the environment. Its `Debug` and
+/// `Display` never show the value, so a logged config leaks nothing.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The token itself, for comparison and hashing only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A fresh random token of 32 hex digits.
+    pub fn generate() -> Self {
+        let bytes: [u8; 16] = rand::random();
+        Secret(hex::encode(bytes))
+    }
+}
+
+impl FromStr for Secret {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().is_empty() {
+            return Err("a token must not be empty".into());
+        }
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// The NOC alert server: takes alerts from monitoring systems, stores them
+/// and pushes every change to the connected wall screens.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "noc-server", version, about)]
+pub struct Cli {
+    /// Address to listen on for HTTP and WebSocket.
+    #[arg(long, env = "NOC_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Where alerts are stored: `sqlite://PATH` (created on first run) or
+    /// `postgres://…`.
+    #[arg(long, env = "NOC_DATABASE", default_value = "sqlite://noc.db")]
+    pub database: String,
+
+    /// Token that webhooks present on `/internal/*`. When unset, one is
+    /// generated and printed at start.
+    #[arg(long, env = "NOC_INGEST_TOKEN", hide_env_values = true)]
+    pub ingest_token: Option<Secret>,
+
+    /// TOML file of users (`[[user]]` with `email` and `token` or
+    /// `token_sha256`) who may create, resolve and acknowledge alerts.
+    #[arg(long, env = "NOC_USERS_FILE")]
+    pub users_file: Option<PathBuf>,
+
+    /// Token required to read alerts and open the WebSocket. When unset,
+    /// viewing is open.
+    #[arg(long, env = "NOC_VIEWER_TOKEN", hide_env_values = true)]
+    pub viewer_token: Option<Secret>,
+
+    /// TOML file of site groups (`[groups] Tanzania = ["Kilimanjaro", …]`).
+    #[arg(long, env = "NOC_SITES_FILE")]
+    pub sites_file: Option<PathBuf>,
+
+    /// Interval of heartbeats and Pings to screens, e.g. `250ms`, `30s`, `2m`;
+    /// a screen silent for three intervals is disconnected.
+    #[arg(long, env = "NOC_HEARTBEAT_INTERVAL", default_value = "30s", value_parser = parse_interval)]
+    pub heartbeat_interval: Duration,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "NOC_MAX_BODY", default_value_t = 1_048_576)]
+    pub max_body: usize,
+
+    /// Feed made-up alerts from a few sites, for a first look.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d =
+        humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. 250ms, 30s or 2m)"))?;
+    if d < Duration::from_millis(10) {
+        return Err("the heartbeat interval must be at least 10ms".into());
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let cli = Cli::try_parse_from(["noc-server"]).expect("defaults parse");
+        assert_eq!(cli.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(cli.database, "sqlite://noc.db");
+        assert_eq!(cli.heartbeat_interval, Duration::from_secs(30));
+        assert_eq!(cli.max_body, 1_048_576);
+        assert!(!cli.demo);
+    }
+
+    #[test]
+    fn durations_and_secrets() {
+        let cli = Cli::try_parse_from([
+            "noc-server",
+            "--heartbeat-interval",
+            "250ms",
+            "--ingest-token",
+            "hunter2",
+        ])
+        .expect("parses");
+        assert_eq!(cli.heartbeat_interval, Duration::from_millis(250));
+        assert!(!format!("{cli:?}").contains("hunter2"));
+        assert!(Cli::try_parse_from(["noc-server", "--heartbeat-interval", "soon"]).is_err());
+    }
+}

@@ -1,0 +1,95 @@
+//! `--demo`: made-up but plausible alerts from a few sites, some resolving,
+//! so that a first look shows a living screen.
+
+use std::time::Duration;
+
+use noc_shared::{EventKind, Severity};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+
+use crate::AppState;
+use crate::ingest::AlertInput;
+use crate::routes::ingest;
+
+const SITES: [(&str, &str); 6] = [
+    ("Kilimanjaro", "kili"),
+    ("Serengeti", "sere"),
+    ("Dar es Salaam", "dar"),
+    ("Kampala", "kla"),
+    ("Entebbe", "ebb"),
+    ("Nairobi", "nbo"),
+];
+
+const PROBLEMS: [(Severity, &str, &str); 10] = [
+    (Severity::Critical, "sw-01", "Core switch unreachable"),
+    (Severity::Critical, "pe-02", "BGP session to upstream down"),
+    (
+        Severity::High,
+        "fw-01",
+        "Firewall CPU above 95% for 10 minutes",
+    ),
+    (Severity::High, "olt-03", "PON port 4 lost 120 ONTs"),
+    (Severity::Average, "ups-01", "UPS on battery"),
+    (Severity::Average, "rtr-01", "Interface ge-0/0/3 flapping"),
+    (Severity::Warning, "srv-07", "Disk /var 88% full"),
+    (
+        Severity::Warning,
+        "ap-12",
+        "Wi-Fi controller lost 3 access points",
+    ),
+    (Severity::Info, "ntp-01", "NTP offset 120 ms"),
+    (Severity::Info, "bkp-01", "Nightly backup took 3 h 10 min"),
+];
+
+/// Posts alerts through the normal write path until shutdown.
+pub async fn run(state: AppState) {
+    let mut rng = StdRng::from_os_rng();
+    let mut active: Vec<String> = Vec::new();
+    let mut next = 1u64;
+    // A first picture at once, then a steady trickle.
+    for _ in 0..8 {
+        step(&state, &mut rng, &mut active, &mut next, false).await;
+    }
+    loop {
+        let pause = Duration::from_millis(rng.random_range(1500..4000));
+        tokio::select! {
+            () = state.shutdown.cancelled() => return,
+            () = tokio::time::sleep(pause) => {
+                let resolve = active.len() > 12 || (active.len() > 3 && rng.random_bool(0.4));
+                step(&state, &mut rng, &mut active, &mut next, resolve).await;
+            }
+        }
+    }
+}
+
+async fn step(
+    state: &AppState,
+    rng: &mut StdRng,
+    active: &mut Vec<String>,
+    next: &mut u64,
+    resolve: bool,
+) {
+    let input = if resolve {
+        let id = active.swap_remove(rng.random_range(0..active.len()));
+        AlertInput::resolve(&id)
+    } else {
+        let (site, code) = SITES.choose(rng).copied().unwrap_or(SITES[0]);
+        let (severity, host, message) = PROBLEMS.choose(rng).copied().unwrap_or(PROBLEMS[0]);
+        let id = format!("demo-{next}");
+        *next += 1;
+        active.push(id.clone());
+        AlertInput {
+            id: Some(id),
+            site: Some(site.into()),
+            severity: Some(severity),
+            message: Some(format!("{message} ({host}.{code})")),
+            host: Some(format!("{host}.{code}")),
+            source: Some("demo".into()),
+            event: EventKind::Created,
+        }
+    };
+    if let Err(e) = ingest(state, vec![input]).await {
+        tracing::warn!(error = %e, "demo alert not stored");
+    }
+}

@@ -1,0 +1,159 @@
+//! The NOC alert server: monitoring systems post alerts, the server stores
+//! them durably and pushes every change to the connected wall screens.
+//!
+//! # Layout
+//!
+//! - [`config`]: the command-line flags and their environment variables.
+//! - [`routes`]: the HTTP surface ([`routes::app`]): webhook, REST API,
+//!   WebSocket, health, metrics, the browser screen.
+//! - [`ingest`]: what a sender posts, validated at the edge.
+//! - [`store`]: durable storage behind the [`store::Store`] trait, and the
+//!   life of an alert ([`store::apply`]).
+//! - [`writer`]: the single writer task: group commit, then publish.
+//! - [`hub`]: the fan-out: serialize once, wake only the screens that want
+//!   the event, resync the ones that fell behind.
+//! - [`screens`]: the connected screens as `/api/v1/screens` shows them.
+//! - [`auth`], [`sites`]: tokens, users, site groups.
+//! - [`metrics`], [`demo`].
+//!
+//! [`run`] is the one seam that `main` and the tests share.
+
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod hub;
+pub mod ingest;
+pub mod metrics;
+pub mod routes;
+pub mod screens;
+pub mod sites;
+pub mod store;
+pub mod writer;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use noc_shared::{Severity, SiteFilter};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::Auth;
+use crate::config::{Cli, Secret};
+use crate::hub::Hub;
+use crate::metrics::Metrics;
+use crate::screens::Screens;
+use crate::sites::SiteGroups;
+use crate::store::Store;
+use crate::writer::Writer;
+
+/// Events each screen may have queued before it counts as lagged.
+pub const SCREEN_QUEUE: usize = 1024;
+/// How long shutdown waits for in-flight requests and screens.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// What every handler and connection shares. Cloning is cheap.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub writer: Writer,
+    pub hub: Arc<Hub>,
+    pub screens: Screens,
+    pub auth: Arc<Auth>,
+    pub groups: Arc<SiteGroups>,
+    pub metrics: Metrics,
+    pub heartbeat: Duration,
+    pub max_body: usize,
+    /// Cancelled on SIGTERM or Ctrl-C: every screen closes with 1001.
+    pub shutdown: CancellationToken,
+    /// The screens' tasks, which axum's graceful shutdown does not wait for.
+    pub tasks: TaskTracker,
+}
+
+impl AppState {
+    /// A filter over site or group names (groups expanded).
+    pub fn filter(&self, entries: Option<Vec<String>>, min_severity: Severity) -> SiteFilter {
+        SiteFilter::new(entries.map(|e| self.groups.expand(&e)), min_severity)
+    }
+}
+
+/// Serves on `listener` until `shutdown` is cancelled, then closes every
+/// screen with 1001, finishes in-flight requests (within 5 s) and returns.
+pub async fn run(
+    listener: TcpListener,
+    cli: Cli,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let ingest_token = cli.ingest_token.clone().unwrap_or_else(|| {
+        let token = Secret::generate();
+        // Printed, not logged: it is for the person starting the server.
+        println!(
+            "noc-server: generated ingest token {} (set --ingest-token to keep one)",
+            token.expose()
+        );
+        token
+    });
+    let users = match &cli.users_file {
+        Some(path) => Auth::load_users(path)?,
+        None => Vec::new(),
+    };
+    let groups = match &cli.sites_file {
+        Some(path) => SiteGroups::load(path)?,
+        None => SiteGroups::default(),
+    };
+    let store = store::open(&cli.database)
+        .await
+        .with_context(|| format!("cannot open the alert store {:?}", cli.database))?;
+    let metrics = Metrics::default();
+    let hub = Hub::new(SCREEN_QUEUE, metrics.clone());
+    let (writer, writer_task) = Writer::start(store.clone(), hub.clone());
+    let state = AppState {
+        store,
+        writer,
+        hub,
+        screens: Screens::new(metrics.clone()),
+        auth: Arc::new(Auth::new(&ingest_token, cli.viewer_token.as_ref(), users)),
+        groups: Arc::new(groups),
+        metrics,
+        heartbeat: cli.heartbeat_interval,
+        max_body: cli.max_body,
+        shutdown: shutdown.clone(),
+        tasks: TaskTracker::new(),
+    };
+    if cli.demo {
+        state.tasks.spawn(demo::run(state.clone()));
+    }
+    let tasks = state.tasks.clone();
+    tracing::info!(addr = %listener.local_addr()?, database = %cli.database, "listening");
+    let server = axum::serve(
+        listener,
+        routes::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+    .into_future();
+    tokio::select! {
+        result = server => result.context("the HTTP server failed")?,
+        () = async { shutdown.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
+            tracing::warn!("in-flight requests did not finish within 5 s; stopping anyway");
+        }
+    }
+    tasks.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some screens did not close within 5 s");
+    }
+    // Every handle to the writer is gone now: it drains its queue and ends.
+    if tokio::time::timeout(SHUTDOWN_GRACE, writer_task)
+        .await
+        .is_err()
+    {
+        tracing::warn!("pending writes did not finish within 5 s");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}

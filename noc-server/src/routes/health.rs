@@ -1,0 +1,51 @@
+//! Health, metrics, the browser screen, and the JSON answers for unknown
+//! routes and methods.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// `GET /healthz`: 200 when the store answers, 503 otherwise.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(json!({ "status": "ok" })).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: store unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(
+                    json!({ "status": "unavailable", "error": "the alert store does not answer" }),
+                ),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    (
+        [(header::CONTENT_TYPE, content_type)],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// `GET /`: the browser NOC screen, embedded in the binary.
+pub async fn index() -> Html<&'static str> {
+    Html(include_str!("../../web/index.html"))
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint; see the API in docs/protocol.md".into())
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

@@ -1,0 +1,37 @@
+//! The HTTP surface: [`app`] builds the router so that tests can drive it
+//! with or without a socket.
+
+mod alerts;
+mod health;
+mod ws;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tower_http::trace::TraceLayer;
+
+use crate::AppState;
+
+pub use alerts::ingest;
+pub use ws::MAX_CLIENT_MESSAGE;
+
+/// Every endpoint of the contract.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.max_body;
+    Router::new()
+        .route("/internal/alerts", post(alerts::post_webhook))
+        .route("/api/v1/alerts", get(alerts::list).post(alerts::post_api))
+        .route("/api/v1/alerts/{id}", get(alerts::get_one))
+        .route("/api/v1/alerts/{id}/resolve", post(alerts::resolve))
+        .route("/api/v1/alerts/{id}/ack", post(alerts::ack))
+        .route("/api/v1/screens", get(alerts::screens))
+        .route("/ws/alerts", get(ws::ws_alerts))
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
+        .route("/", get(health::index))
+        .fallback(health::not_found)
+        .method_not_allowed_fallback(health::method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
