@@ -1,0 +1,238 @@
+//! Shared by the integration tests: a real server on an ephemeral port with
+//! a temporary SQLite file, real HTTP and WebSocket clients.
+#![allow(dead_code)] // each test binary uses a different part of this
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt};
+use noc_server::config::Cli;
+use noc_shared::ServerMessage;
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::net::TcpStream;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_util::sync::CancellationToken;
+
+pub const INGEST: &str = "ingest-secret";
+/// How long a test waits for anything before it fails.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Awaits `fut` or fails the test after [`WAIT`].
+pub async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(WAIT, fut)
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
+/// A running server. Dropping it without [`TestServer::stop`] cancels it.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub database: String,
+    pub shutdown: CancellationToken,
+    pub http: reqwest::Client,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+    /// Keeps the database directory alive as long as the server.
+    pub dir: std::sync::Arc<TempDir>,
+}
+
+impl TestServer {
+    /// A server on a fresh SQLite file; `extra` flags come after the defaults
+    /// (`--ingest-token`, `--database`, `--listen`).
+    pub async fn start(extra: &[&str]) -> TestServer {
+        let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
+        let database = format!("sqlite://{}", dir.path().join("noc.db").display());
+        TestServer::start_on(dir, database, "127.0.0.1:0", extra).await
+    }
+
+    /// A server on `database`, listening on `listen` (e.g. the address of a
+    /// server stopped just before, to restart it in place).
+    pub async fn start_on(
+        dir: std::sync::Arc<TempDir>,
+        database: String,
+        listen: &str,
+        extra: &[&str],
+    ) -> TestServer {
+        let mut args = vec![
+            "noc-server",
+            "--ingest-token",
+            INGEST,
+            "--database",
+            &database,
+            "--listen",
+            listen,
+        ];
+        args.extend_from_slice(extra);
+        let cli = Cli::try_parse_from(&args).expect("valid flags");
+        let listener = bind(cli.listen).await;
+        let addr = listener.local_addr().expect("local addr");
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(noc_server::run(listener, cli, shutdown.clone()));
+        let server = TestServer {
+            addr,
+            database,
+            shutdown,
+            http: reqwest::Client::new(),
+            task: Some(task),
+            dir,
+        };
+        server.wait_healthy().await;
+        server
+    }
+
+    async fn wait_healthy(&self) {
+        within("the server to answer /healthz", async {
+            loop {
+                if let Ok(r) = self.http.get(self.url("/healthz")).send().await {
+                    if r.status().is_success() {
+                        return;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// `ws://…/ws/alerts?<query>`.
+    pub fn ws_url(&self, query: &str) -> String {
+        format!("ws://{}/ws/alerts?{query}", self.addr)
+    }
+
+    /// Posts `body` to the webhook with the ingest token.
+    pub async fn post(&self, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url("/internal/alerts"))
+            .bearer_auth(INGEST)
+            .json(body)
+            .send()
+            .await
+            .expect("POST /internal/alerts")
+    }
+
+    /// Posts and expects 200; returns the answer.
+    pub async fn post_ok(&self, body: &Value) -> Value {
+        let response = self.post(body).await;
+        let status = response.status();
+        let answer: Value = response.json().await.expect("JSON answer");
+        assert_eq!(status, 200, "{answer}");
+        answer
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.http.get(self.url(path)).send().await.expect("GET");
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("JSON answer")
+    }
+
+    /// Stops the server as SIGTERM would and waits until it returned.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            within("the server to stop", task)
+                .await
+                .expect("server task")
+                .expect("server ran cleanly");
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Binds `addr`, retrying a moment while a stopped server's port is freed.
+async fn bind(addr: SocketAddr) -> tokio::net::TcpListener {
+    within("the port to be free", async {
+        loop {
+            match tokio::net::TcpListener::bind(addr).await {
+                Ok(l) => return l,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    })
+    .await
+}
+
+/// A minimal alert body.
+pub fn alert(id: &str, site: &str, severity: &str) -> Value {
+    serde_json::json!({ "id": id, "site": site, "severity": severity, "message": format!("{id} at {site}") })
+}
+
+/// A real WebSocket client.
+pub struct Screen {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Screen {
+    pub async fn connect(url: &str) -> Screen {
+        let (ws, _) = within(
+            "the WebSocket handshake",
+            tokio_tungstenite::connect_async(url),
+        )
+        .await
+        .expect("connect");
+        Screen { ws }
+    }
+
+    /// The next protocol message, heartbeats included.
+    pub async fn next_any(&mut self) -> ServerMessage {
+        loop {
+            let frame = within("a WebSocket message", self.ws.next())
+                .await
+                .expect("stream open")
+                .expect("frame");
+            if let Message::Text(text) = frame {
+                return serde_json::from_str(text.as_str())
+                    .unwrap_or_else(|e| panic!("bad message {text}: {e}"));
+            }
+        }
+    }
+
+    /// The next message that is not a heartbeat.
+    pub async fn next(&mut self) -> ServerMessage {
+        loop {
+            match self.next_any().await {
+                ServerMessage::Heartbeat { .. } => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// Expects a snapshot next and returns it.
+    pub async fn snapshot(&mut self) -> noc_shared::Snapshot {
+        match self.next().await {
+            ServerMessage::Snapshot(s) => s,
+            other => panic!("expected a snapshot, got {other:?}"),
+        }
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws.send(Message::text(text)).await.expect("send");
+    }
+
+    /// True when nothing but heartbeats arrives within `quiet`.
+    pub async fn is_quiet(&mut self, quiet: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + quiet;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return true,
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    if !text.as_str().contains("\"event\":\"heartbeat\"") {
+                        return false;
+                    }
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+}
