@@ -1,0 +1,167 @@
+//! [`AlertBook`]: the active alerts a screen holds, by id, with a sorted
+//! index so that drawing never sorts or clones the list.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use noc_shared::{Alert, Severity};
+
+/// Where an alert sits in the display order. Its `Ord` is the same as
+/// [`Alert::display_order`] (most severe, then newest, then by id), which a
+/// test checks, so the index iterates in screen order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OrderKey {
+    severity: Reverse<Severity>,
+    created_at: Reverse<DateTime<Utc>>,
+    id: String,
+}
+
+impl OrderKey {
+    fn of(alert: &Alert) -> Self {
+        OrderKey {
+            severity: Reverse(alert.severity),
+            created_at: Reverse(alert.created_at),
+            id: alert.id.clone(),
+        }
+    }
+}
+
+impl Ord for OrderKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.severity
+            .cmp(&other.severity)
+            .then_with(|| self.created_at.cmp(&other.created_at))
+            .then_with(|| self.id.cmp(&other.id))
+    }
+}
+
+impl PartialOrd for OrderKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The active alerts, by id, kept in display order. Inserting, replacing and
+/// removing are `O(log n)`; iterating is in order with no sort.
+#[derive(Debug, Default, Clone)]
+pub struct AlertBook {
+    by_id: HashMap<String, Alert>,
+    order: BTreeSet<OrderKey>,
+}
+
+impl AlertBook {
+    /// An empty book.
+    pub fn new() -> Self {
+        AlertBook::default()
+    }
+
+    /// Replaces the whole content, as a snapshot does.
+    pub fn replace_all(&mut self, alerts: impl IntoIterator<Item = Alert>) {
+        self.by_id.clear();
+        self.order.clear();
+        for alert in alerts {
+            self.upsert(alert);
+        }
+    }
+
+    /// Inserts or replaces the alert with this id; returns the old one.
+    pub fn upsert(&mut self, alert: Alert) -> Option<Alert> {
+        let old = self.remove(&alert.id);
+        self.order.insert(OrderKey::of(&alert));
+        self.by_id.insert(alert.id.clone(), alert);
+        old
+    }
+
+    /// Removes the alert with this id, if held.
+    pub fn remove(&mut self, id: &str) -> Option<Alert> {
+        let old = self.by_id.remove(id)?;
+        self.order.remove(&OrderKey::of(&old));
+        Some(old)
+    }
+
+    /// The alert with this id.
+    pub fn get(&self, id: &str) -> Option<&Alert> {
+        self.by_id.get(id)
+    }
+
+    /// How many alerts are held.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// True when no alert is held.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// Every alert, most severe first, then newest.
+    pub fn iter(&self) -> impl Iterator<Item = &Alert> + '_ {
+        // Every key in `order` has its alert in `by_id`: both are changed
+        // together in `upsert` and `remove` only.
+        self.order.iter().filter_map(|key| self.by_id.get(&key.id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use noc_shared::Status;
+
+    pub(crate) fn alert(id: &str, severity: Severity, minute: u32) -> Alert {
+        let t = Utc
+            .with_ymd_and_hms(2026, 11, 28, 19, minute, 0)
+            .single()
+            .expect("valid time");
+        Alert {
+            id: id.into(),
+            site: "Kilimanjaro".into(),
+            severity,
+            message: format!("message {id}"),
+            host: None,
+            source: "test".into(),
+            status: Status::Active,
+            created_at: t,
+            updated_at: t,
+            resolved_at: None,
+            acked_by: None,
+            acked_at: None,
+        }
+    }
+
+    #[test]
+    fn iterates_in_the_shared_display_order() {
+        let alerts = vec![
+            alert("a", Severity::Info, 1),
+            alert("b", Severity::Critical, 2),
+            alert("c", Severity::Critical, 5),
+            alert("d", Severity::Warning, 9),
+            alert("e", Severity::Critical, 5),
+            alert("f", Severity::High, 0),
+        ];
+        let mut want = alerts.clone();
+        want.sort_by(Alert::display_order);
+        let mut book = AlertBook::new();
+        book.replace_all(alerts);
+        let got: Vec<&str> = book.iter().map(|a| a.id.as_str()).collect();
+        let want: Vec<&str> = want.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(got, want);
+        assert_eq!(got, ["c", "e", "b", "f", "d", "a"]);
+    }
+
+    #[test]
+    fn upsert_moves_an_alert_when_its_severity_changes() {
+        let mut book = AlertBook::new();
+        book.upsert(alert("a", Severity::Info, 1));
+        book.upsert(alert("b", Severity::Warning, 1));
+        let old = book.upsert(alert("a", Severity::Critical, 1));
+        assert_eq!(old.map(|a| a.severity), Some(Severity::Info));
+        assert_eq!(book.len(), 2);
+        let ids: Vec<&str> = book.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert!(book.remove("a").is_some());
+        assert!(book.remove("a").is_none());
+        assert_eq!(book.iter().count(), 1);
+    }
+}

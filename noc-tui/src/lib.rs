@@ -1,0 +1,43 @@
+//! `noc-tui`, the NOC wall screen: live alerts from a `noc-server` in a
+//! terminal, built to run for months on a text-only console.
+//!
+//! # Layout
+//!
+//! - [`cli`]: the flags ([`cli::Cli`]) and the checked settings they become
+//!   ([`cli::Config`]), URL normalisation included.
+//! - [`app`]: the screen's state ([`app::App`]) and the pure
+//!   [`app::update`] that applies keys, clock ticks and network events.
+//! - [`alerts`]: [`alerts::AlertBook`], the active alerts by id with a sorted
+//!   index, so drawing never sorts.
+//! - [`net`]: the network task (connect, subscribe, answer heartbeats,
+//!   detect a dead link, reconnect with [`net::backoff`]).
+//! - [`ui`]: render functions, one per region, and the colour theme.
+//! - [`screen`]: the full-screen loop that ties keys, network and frames
+//!   together; [`terminal`] takes and restores the terminal.
+//! - [`plain`]: `--plain`, one line per event on standard output.
+//! - [`logging`], [`text`]: log file setup and small text helpers.
+
+pub mod alerts;
+pub mod app;
+pub mod cli;
+pub mod logging;
+pub mod net;
+pub mod plain;
+pub mod screen;
+pub mod terminal;
+pub mod text;
+pub mod ui;
+
+use std::io;
+
+pub use cli::{Cli, Config};
+
+/// Runs the screen (or plain mode) until the operator quits. The terminal
+/// is always given back, whatever the outcome.
+pub async fn run(config: Config) -> io::Result<()> {
+    if config.plain {
+        plain::run(config).await
+    } else {
+        screen::run(config).await
+    }
+}

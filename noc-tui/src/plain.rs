@@ -1,0 +1,236 @@
+//! `--plain`: no full screen. One line per alert of each snapshot and per
+//! event on standard output, `<time> <SEVERITY> <site> <message>` (the word
+//! is `RESOLVED` or `ACKED` for those events), and the link's news on
+//! standard error. For logs, pipes and consoles without cursor addressing.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use noc_shared::{Alert, EventKind, ServerMessage};
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+use crate::cli::Config;
+use crate::net::{self, NetEvent, NetOptions, human_duration};
+use crate::screen::{EVENT_QUEUE, StopSignals};
+use crate::text::one_line;
+use crate::ui::theme::severity_label;
+
+/// Follows the server until a signal or until standard output is closed
+/// (e.g. `| head`), both of which are a normal end.
+pub async fn run(config: Config) -> io::Result<()> {
+    let (events_tx, mut events_rx) = mpsc::channel(EVENT_QUEUE);
+    let (commands_tx, commands_rx) = mpsc::channel(1);
+    let network = tokio::spawn(net::run(
+        config,
+        NetOptions::default(),
+        events_tx,
+        commands_rx,
+    ));
+    let mut stop = StopSignals::new()?;
+    let stdout = io::stdout();
+    let result = loop {
+        tokio::select! {
+            event = events_rx.recv() => {
+                let Some(event) = event else {
+                    break Err(io::Error::other("the network task stopped"));
+                };
+                let mut out = stdout.lock();
+                match write_event(&mut out, &mut io::stderr(), &event).and_then(|()| out.flush()) {
+                    Ok(()) => {}
+                    // The reader went away: a normal way for a pipe to end.
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+            }
+            () = stop.recv() => break Ok(()),
+        }
+    };
+    drop(commands_tx);
+    drop(events_rx);
+    let _ = timeout(Duration::from_secs(2), network).await;
+    result
+}
+
+/// Writes what one network event means: alert lines to `out`, link news to
+/// `news`.
+pub fn write_event(
+    out: &mut impl Write,
+    news: &mut impl Write,
+    event: &NetEvent,
+) -> io::Result<()> {
+    match event {
+        NetEvent::Connecting { url, attempt } => {
+            if *attempt <= 1 {
+                writeln!(news, "noc-tui: connecting to {url}")?;
+            }
+        }
+        NetEvent::Connected { url } => writeln!(news, "noc-tui: connected to {url}")?,
+        NetEvent::Disconnected {
+            url,
+            reason,
+            retry_in,
+        } => writeln!(
+            news,
+            "noc-tui: disconnected from {url}: {}; retrying in {}",
+            one_line(reason),
+            human_duration(*retry_in)
+        )?,
+        NetEvent::Message(message) => write_message(out, news, message)?,
+    }
+    Ok(())
+}
+
+fn write_message(
+    out: &mut impl Write,
+    news: &mut impl Write,
+    message: &ServerMessage,
+) -> io::Result<()> {
+    match message {
+        ServerMessage::Snapshot(snapshot) => {
+            for alert in &snapshot.alerts {
+                writeln!(out, "{}", snapshot_line(alert))?;
+            }
+            if snapshot.truncated {
+                writeln!(
+                    news,
+                    "noc-tui: the snapshot holds only the first {} matching alerts",
+                    snapshot.alerts.len()
+                )?;
+            }
+        }
+        ServerMessage::Heartbeat { .. } => {}
+        ServerMessage::Error { message } => {
+            writeln!(news, "noc-tui: the server says: {}", one_line(message))?;
+        }
+        other => {
+            if let Some((kind, event)) = other.as_alert_event() {
+                writeln!(out, "{}", event_line(kind, &event.alert))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The line for an alert of a snapshot: stamped with when it began.
+pub fn snapshot_line(alert: &Alert) -> String {
+    line(
+        alert.created_at,
+        severity_label(alert.severity, false),
+        alert,
+    )
+}
+
+/// The line for an event: stamped with when it happened, with `RESOLVED`
+/// or `ACKED` in place of the severity for those events.
+pub fn event_line(kind: EventKind, alert: &Alert) -> String {
+    match kind {
+        EventKind::Created | EventKind::Updated => line(
+            alert.updated_at,
+            severity_label(alert.severity, false),
+            alert,
+        ),
+        EventKind::Resolved => line(
+            alert.resolved_at.unwrap_or(alert.updated_at),
+            "RESOLVED",
+            alert,
+        ),
+        EventKind::Acknowledged => line(alert.acked_at.unwrap_or(alert.updated_at), "ACKED", alert),
+    }
+}
+
+fn line(time: DateTime<Utc>, word: &str, alert: &Alert) -> String {
+    format!(
+        "{} {word} {} {}",
+        time.to_rfc3339_opts(SecondsFormat::Secs, true),
+        one_line(&alert.site),
+        one_line(&alert.message)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::tests::alert;
+    use noc_shared::{Severity, Snapshot, SnapshotReason, Status};
+
+    fn write(event: NetEvent) -> (String, String) {
+        let (mut out, mut news) = (Vec::new(), Vec::new());
+        write_event(&mut out, &mut news, &event).expect("in memory");
+        (
+            String::from_utf8(out).expect("utf-8"),
+            String::from_utf8(news).expect("utf-8"),
+        )
+    }
+
+    #[test]
+    fn snapshot_writes_one_line_per_alert() {
+        let mut a = alert("a", "Dar es Salaam", Severity::Critical, 1);
+        a.message = "Core switch\nunreachable".into();
+        let b = alert("b", "Kampala", Severity::Info, 2);
+        let (out, news) = write(NetEvent::Message(ServerMessage::Snapshot(Snapshot {
+            reason: SnapshotReason::Connect,
+            seq: 4,
+            sites: None,
+            min_severity: Severity::Info,
+            heartbeat_ms: 1000,
+            alerts: vec![a, b],
+            truncated: false,
+        })));
+        assert_eq!(
+            out,
+            "2026-11-28T20:01:00Z CRITICAL Dar es Salaam Core switch unreachable\n\
+             2026-11-28T20:02:00Z INFO Kampala info problem b\n"
+        );
+        assert_eq!(news, "");
+    }
+
+    #[test]
+    fn events_write_their_word_and_time() {
+        let mut a = alert("a", "Kampala", Severity::High, 1);
+        let (out, _) = write(NetEvent::Message(ServerMessage::alert(
+            EventKind::Created,
+            5,
+            a.clone(),
+        )));
+        assert_eq!(out, "2026-11-28T20:01:00Z HIGH Kampala high problem a\n");
+
+        a.acked_at = Some(a.created_at + chrono::Duration::minutes(5));
+        a.acked_by = Some("irene@example".into());
+        let (out, _) = write(NetEvent::Message(ServerMessage::alert(
+            EventKind::Acknowledged,
+            6,
+            a.clone(),
+        )));
+        assert_eq!(out, "2026-11-28T20:06:00Z ACKED Kampala high problem a\n");
+
+        a.status = Status::Resolved;
+        a.resolved_at = Some(a.created_at + chrono::Duration::minutes(9));
+        let (out, _) = write(NetEvent::Message(ServerMessage::alert(
+            EventKind::Resolved,
+            7,
+            a,
+        )));
+        assert_eq!(
+            out,
+            "2026-11-28T20:10:00Z RESOLVED Kampala high problem a\n"
+        );
+    }
+
+    #[test]
+    fn link_news_goes_to_the_other_stream() {
+        let (out, news) = write(NetEvent::Disconnected {
+            url: "ws://h/ws/alerts".into(),
+            reason: "Connection refused".into(),
+            retry_in: Duration::from_millis(1500),
+        });
+        assert_eq!(out, "");
+        assert_eq!(
+            news,
+            "noc-tui: disconnected from ws://h/ws/alerts: Connection refused; retrying in 1.5s\n"
+        );
+        let (out, news) = write(NetEvent::Message(ServerMessage::Heartbeat { ts: 1 }));
+        assert_eq!((out.as_str(), news.as_str()), ("", ""));
+    }
+}

@@ -1,0 +1,177 @@
+//! The alert list: one row per active alert, most severe first, then newest.
+//! Only the rows on screen are built, so a long list costs nothing extra.
+
+use noc_shared::Alert;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget};
+
+use super::Theme;
+use super::theme::severity_label;
+use crate::app::App;
+use crate::text::{fit, one_line};
+
+/// Which columns fit, from widest to narrowest screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Columns {
+    /// Width of the time column, 0 when dropped.
+    time: u16,
+    short_severity: bool,
+    site: u16,
+    /// Width of the host column, 0 when dropped.
+    host: u16,
+}
+
+impl Columns {
+    fn for_width(width: u16) -> Self {
+        match width {
+            100.. => Columns {
+                time: 11,
+                short_severity: false,
+                site: 16,
+                host: 18,
+            },
+            70..100 => Columns {
+                time: 8,
+                short_severity: false,
+                site: 12,
+                host: 0,
+            },
+            _ => Columns {
+                time: 0,
+                short_severity: true,
+                site: 10,
+                host: 0,
+            },
+        }
+    }
+
+    fn widths(&self) -> Vec<Constraint> {
+        let mut widths = Vec::with_capacity(5);
+        if self.time > 0 {
+            widths.push(Constraint::Length(self.time));
+        }
+        widths.push(Constraint::Length(if self.short_severity { 4 } else { 8 }));
+        widths.push(Constraint::Length(self.site));
+        if self.host > 0 {
+            widths.push(Constraint::Length(self.host));
+        }
+        widths.push(Constraint::Fill(1));
+        widths
+    }
+
+    fn heading(&self) -> Vec<&'static str> {
+        let mut names = Vec::with_capacity(5);
+        if self.time > 0 {
+            names.push("TIME");
+        }
+        names.push(if self.short_severity {
+            "SEV"
+        } else {
+            "SEVERITY"
+        });
+        names.push("SITE");
+        if self.host > 0 {
+            names.push("HOST");
+        }
+        names.push("MESSAGE");
+        names
+    }
+}
+
+/// The body in list view: a title line, then the table.
+pub fn render(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+    Paragraph::new(title_line(app, theme)).render(title, buf);
+    let columns = Columns::for_width(area.width);
+    let page = usize::from(table.height.saturating_sub(1));
+    let rows: Vec<Row> = app
+        .visible_alerts()
+        .skip(app.scroll)
+        .take(page)
+        .map(|alert| alert_row(app, theme, columns, alert))
+        .collect();
+    let empty = rows.is_empty();
+    Table::new(rows, columns.widths())
+        .header(Row::new(columns.heading()).style(theme.heading()))
+        .column_spacing(1)
+        .render(table, buf);
+    if empty {
+        let [_, message] =
+            Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(table);
+        let text = if app.stale || app.last_data_at.is_none() {
+            "  (no alerts received yet)"
+        } else {
+            "  No active alerts."
+        };
+        Paragraph::new(text).render(message, buf);
+    }
+}
+
+/// "ALERTS 12", the scroll position, and the stale mark when the link is down.
+fn title_line(app: &App, theme: Theme) -> Line<'static> {
+    let total = app.visible_alerts().count();
+    let mut spans = vec![Span::styled(format!("ALERTS {total}"), theme.heading())];
+    let page = app.page_rows();
+    if total > page {
+        let first = app.scroll + 1;
+        let last = (app.scroll + page).min(total);
+        spans.push(Span::raw(format!("  rows {first}-{last} of {total}")));
+    }
+    if app.truncated {
+        spans.push(Span::raw("  (the server sent the first 1000 only)"));
+    }
+    if app.stale {
+        let since = app
+            .last_data_at
+            .map(|t| format!(" as of {}", super::format_time(app, t, "%H:%M:%S")))
+            .unwrap_or_default();
+        spans.push(Span::styled(
+            format!("  STALE: link down, showing the last known alerts{since}"),
+            theme.disconnected(),
+        ));
+    }
+    Line::from(spans)
+}
+
+fn alert_row<'a>(app: &App, theme: Theme, columns: Columns, alert: &'a Alert) -> Row<'a> {
+    let mut style = theme.severity(alert.severity);
+    let highlighted = app.is_highlighted(&alert.id);
+    if highlighted {
+        style = theme.highlight(style);
+    }
+    if app.stale {
+        style = theme.stale(style);
+    }
+    let mut cells: Vec<Cell> = Vec::with_capacity(5);
+    if columns.time > 0 {
+        cells.push(Cell::from(super::alert_time(
+            app,
+            alert.created_at,
+            columns.time,
+        )));
+    }
+    cells.push(Cell::from(severity_label(
+        alert.severity,
+        columns.short_severity,
+    )));
+    cells.push(Cell::from(fit(
+        &one_line(&alert.site),
+        usize::from(columns.site),
+    )));
+    if columns.host > 0 {
+        let host = alert.host.as_deref().unwrap_or("");
+        cells.push(Cell::from(fit(&one_line(host), usize::from(columns.host))));
+    }
+    let mut message = String::new();
+    if highlighted {
+        message.push_str("NEW ");
+    }
+    if alert.is_acked() {
+        message.push_str("[ACK] ");
+    }
+    message.push_str(&one_line(&alert.message));
+    cells.push(Cell::from(message));
+    Row::new(cells).style(style)
+}

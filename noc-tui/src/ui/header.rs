@@ -1,0 +1,139 @@
+//! The header (who, where, the link's state in plain words, the clock) and
+//! the counts row.
+
+use std::time::Duration;
+
+use noc_shared::Severity;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::Theme;
+use super::theme::severity_label;
+use crate::app::{App, Link};
+use crate::net::human_duration;
+use crate::text::one_line;
+
+/// The two header rows.
+pub fn render(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let [top, state] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let clock = super::format_time(app, app.now.wall, "%Y-%m-%d %H:%M:%S");
+    // The clock keeps its place on the right unless the screen is too narrow
+    // for anything else.
+    let clock_width = if top.width >= 40 {
+        clock.len() as u16 + 1
+    } else {
+        0
+    };
+    let [left, right] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(clock_width)]).areas(top);
+    let title = Line::from(vec![
+        Span::styled(format!("NOC {}", app.name), theme.heading()),
+        Span::raw(format!(
+            "  {}  sites: {}  min: {}",
+            app.link.url(),
+            app.sites_label,
+            app.filter.min_severity()
+        )),
+    ]);
+    Paragraph::new(title).render(left, buf);
+    Paragraph::new(Line::from(Span::styled(clock, theme.heading())).right_aligned())
+        .render(right, buf);
+    Paragraph::new(state_line(app, theme)).render(state, buf);
+}
+
+/// The link's state, in plain words, with what the operator needs next.
+fn state_line(app: &App, theme: Theme) -> Line<'static> {
+    let mut spans = match &app.link {
+        Link::Connected { since, .. } => vec![
+            Span::styled("CONNECTED", theme.connected()),
+            Span::raw(format!(
+                " since {}",
+                super::format_time(app, *since, "%H:%M:%S")
+            )),
+        ],
+        Link::Connecting { attempt, .. } => {
+            let tries = if *attempt > 1 {
+                format!(" (attempt {attempt})")
+            } else {
+                String::new()
+            };
+            vec![
+                Span::styled("CONNECTING", theme.connecting()),
+                Span::raw(format!("{tries}…")),
+            ]
+        }
+        Link::Disconnected {
+            reason,
+            retry_at,
+            retry_at_wall,
+            ..
+        } => {
+            let left = retry_at.saturating_duration_since(app.now.instant);
+            let when = if left.is_zero() {
+                "retrying now".to_owned()
+            } else {
+                format!(
+                    "retrying in {} (at {})",
+                    whole_seconds(left),
+                    super::format_time(app, *retry_at_wall, "%H:%M:%S")
+                )
+            };
+            vec![
+                Span::styled(format!(" DISCONNECTED — {when} "), theme.disconnected()),
+                Span::raw(format!(" {}", one_line(reason))),
+            ]
+        }
+    };
+    spans.push(Span::styled(
+        format!(" · {}", heartbeat_age(app)),
+        theme.muted(),
+    ));
+    if let Some((notice, _)) = &app.notice {
+        spans.push(Span::raw(format!(" · server says: {}", one_line(notice))));
+    }
+    Line::from(spans)
+}
+
+/// "heartbeat 3s ago", or that none came yet.
+fn heartbeat_age(app: &App) -> String {
+    match app.last_heartbeat {
+        None => "no heartbeat yet".to_owned(),
+        Some(at) => {
+            let age = app.now.instant.saturating_duration_since(at);
+            format!("heartbeat {} ago", whole_seconds(age))
+        }
+    }
+}
+
+/// A countdown in whole seconds, rounded up so that it never says 0s early.
+fn whole_seconds(d: Duration) -> String {
+    let secs = d.as_millis().div_ceil(1000);
+    human_duration(Duration::from_secs(secs as u64))
+}
+
+/// The counts row: one badge per severity, then the total.
+pub fn render_counts(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let counts = app.counts();
+    let short = area.width < 70;
+    let mut spans = Vec::with_capacity(8);
+    for severity in Severity::ALL {
+        let n = counts[severity.rank()];
+        spans.push(Span::styled(
+            format!(" {} {n} ", severity_label(severity, short)),
+            theme.badge(severity, n),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    let total: usize = counts.iter().sum();
+    spans.push(Span::raw(format!("total {total}")));
+    let hidden = app.hidden_acked();
+    if hidden > 0 {
+        spans.push(Span::styled(
+            format!(" ({hidden} acked hidden)"),
+            theme.muted(),
+        ));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}

@@ -1,0 +1,44 @@
+//! The `?` overlay: every key, in a box over the middle of the screen.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+
+use super::Theme;
+
+const KEYS: [(&str, &str); 9] = [
+    ("q, Esc, Ctrl-C", "quit"),
+    ("Up/Down, j/k", "scroll one row"),
+    ("PgUp/PgDn, Space", "scroll one page"),
+    ("Home/End, g/G", "first / last row"),
+    ("v", "alert list / site board"),
+    ("a", "hide / show acknowledged alerts"),
+    ("r", "reconnect now"),
+    ("?", "this help"),
+    ("", "any other key closes it"),
+];
+
+/// Draws the help box centred on `area`.
+pub fn render(theme: Theme, area: Rect, buf: &mut Buffer) {
+    let height = KEYS.len() as u16 + 2;
+    let [row] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(54)])
+        .flex(Flex::Center)
+        .areas(row);
+    let lines: Vec<Line> = KEYS
+        .iter()
+        .map(|(key, what)| Line::from(format!(" {key:<18} {what}")))
+        .collect();
+    Clear.render(popup, buf);
+    Paragraph::new(lines)
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" keys ")
+                .title_style(theme.heading()),
+        )
+        .render(popup, buf);
+}

@@ -1,0 +1,98 @@
+//! Drawing: `impl Widget for &App`, one small function per region of the
+//! screen. Nothing here changes state; everything is read from [`App`].
+//!
+//! ```text
+//! header   name · server · sites                          clock   (2 rows)
+//!          link state · heartbeat age
+//! counts   CRITICAL n  HIGH n  AVERAGE n  WARNING n  INFO n        (1 row)
+//! body     title, column headings, the alerts or the site board
+//! footer   key hints                                               (1 row)
+//! ```
+
+pub mod alerts;
+pub mod header;
+pub mod help;
+pub mod sites;
+pub mod theme;
+
+use chrono::{DateTime, Local, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use crate::app::{App, View, Zone};
+pub use theme::Theme;
+
+/// Rows that are not list rows: header (2), counts (1), body title (1),
+/// column headings (1), footer (1). A page of the list is the height less
+/// these.
+pub const CHROME_ROWS: u16 = 6;
+
+/// The whole screen.
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = Theme::new(self.color);
+        let [header, counts, body, footer] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        header::render(self, theme, header, buf);
+        header::render_counts(self, theme, counts, buf);
+        match self.view {
+            View::Alerts => alerts::render(self, theme, body, buf),
+            View::Sites => sites::render(self, theme, body, buf),
+        }
+        render_footer(self, theme, footer, buf);
+        if self.show_help {
+            help::render(theme, area, buf);
+        }
+    }
+}
+
+fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let view = match app.view {
+        View::Alerts => "v site board",
+        View::Sites => "v alert list",
+    };
+    let acked = if app.show_acked {
+        "a hide acked"
+    } else {
+        "a show acked"
+    };
+    let hints = format!("q quit  Up/Down PgUp/PgDn scroll  {view}  {acked}  r reconnect  ? help");
+    Paragraph::new(Line::from(Span::styled(hints, theme.muted()))).render(area, buf);
+}
+
+/// `t` in the screen's zone, with `fmt` (a chrono format string).
+pub fn format_time(app: &App, t: DateTime<Utc>, fmt: &str) -> String {
+    match app.zone {
+        Zone::Utc => t.format(fmt).to_string(),
+        Zone::Local => t.with_timezone(&Local).format(fmt).to_string(),
+    }
+}
+
+/// The calendar day of `t` in the screen's zone, to tell today from before.
+fn day_of(app: &App, t: DateTime<Utc>) -> chrono::NaiveDate {
+    match app.zone {
+        Zone::Utc => t.date_naive(),
+        Zone::Local => t.with_timezone(&Local).date_naive(),
+    }
+}
+
+/// An alert time that fits `width` (8 or 11): the time of day for today,
+/// with the date for older alerts.
+pub fn alert_time(app: &App, t: DateTime<Utc>, width: u16) -> String {
+    let today = day_of(app, app.now.wall) == day_of(app, t);
+    match (today, width >= 11) {
+        (true, _) => format_time(app, t, "%H:%M:%S"),
+        (false, true) => format_time(app, t, "%m-%d %H:%M"),
+        (false, false) => format_time(app, t, "%m-%d"),
+    }
+}
+
+#[cfg(test)]
+mod tests;
