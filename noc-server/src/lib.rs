@@ -36,8 +36,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use noc_shared::{Severity, SiteFilter};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -52,6 +53,10 @@ use crate::writer::Writer;
 
 /// Events each screen may have queued before it counts as lagged.
 pub const SCREEN_QUEUE: usize = 1024;
+/// The kernel send buffer of each connection. Linux's default lets a stuck
+/// screen soak up megabytes (some 15,000 alerts) before the server notices;
+/// capped, a stuck screen shows up in its queue within a few hundred events.
+const SOCKET_SEND_BUFFER: usize = 64 * 1024;
 /// How long shutdown waits for in-flight requests and screens.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -129,7 +134,7 @@ pub async fn run(
     let tasks = state.tasks.clone();
     tracing::info!(addr = %listener.local_addr()?, database = %cli.database, "listening");
     let server = axum::serve(
-        listener,
+        listener.tap_io(tune_socket),
         routes::app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown.clone().cancelled_owned())
@@ -156,4 +161,16 @@ pub async fn run(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Per-connection socket options: no Nagle delay (an alert is one small
+/// frame that must leave now) and a small send buffer (see
+/// [`SOCKET_SEND_BUFFER`]).
+fn tune_socket(tcp: &mut TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+    }
+    if let Err(e) = socket2::SockRef::from(&*tcp).set_send_buffer_size(SOCKET_SEND_BUFFER) {
+        tracing::debug!(error = %e, "cannot cap the socket send buffer");
+    }
 }

@@ -1,0 +1,249 @@
+//! The live stream under pressure: the snapshot/live boundary while alerts
+//! are posted concurrently, a screen that stops reading, limits and
+//! shutdown.
+
+mod common;
+
+use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
+
+use common::{INGEST, Screen, TestServer, alert, within};
+use futures_util::{SinkExt, StreamExt};
+use noc_shared::{EventKind, ServerMessage, SnapshotReason};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Reads a screen until it has seen `marker` created; returns the ids it
+/// holds (snapshot plus events) and checks the seq rules on the way.
+async fn follow_until(screen: &mut Screen, marker: &str) -> BTreeSet<String> {
+    let snap = screen.snapshot().await;
+    let mut last = snap.seq;
+    let mut ids: BTreeSet<String> = snap.alerts.iter().map(|a| a.id.clone()).collect();
+    loop {
+        let msg = screen.next().await;
+        let (kind, event) = msg
+            .as_alert_event()
+            .unwrap_or_else(|| panic!("unexpected {msg:?}"));
+        assert!(
+            event.seq > last,
+            "seq {} after {last}: repeated or out of order",
+            event.seq
+        );
+        assert_eq!(event.seq, last + 1, "no gap in an all-sites stream");
+        last = event.seq;
+        assert_eq!(kind, EventKind::Created);
+        assert!(
+            ids.insert(event.alert.id.clone()),
+            "{} seen twice",
+            event.alert.id
+        );
+        if event.alert.id == marker {
+            return ids;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_snapshot_live_boundary_loses_and_repeats_nothing() {
+    let server = std::sync::Arc::new(TestServer::start(&[]).await);
+    let posters: Vec<_> = (0..4)
+        .map(|p| {
+            let server = server.clone();
+            tokio::spawn(async move {
+                for i in 0..60 {
+                    server
+                        .post_ok(&alert(&format!("p{p}-{i}"), "A", "info"))
+                        .await;
+                }
+            })
+        })
+        .collect();
+    // Screens connect while the posters run, each at a different moment.
+    let mut screens = Vec::new();
+    for _ in 0..8 {
+        screens.push(Screen::connect(&server.ws_url("")).await);
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    for p in posters {
+        within("the posters", p).await.expect("poster");
+    }
+    server.post_ok(&alert("marker", "A", "info")).await;
+    let all: BTreeSet<String> = (0..4)
+        .flat_map(|p| (0..60).map(move |i| format!("p{p}-{i}")))
+        .chain(["marker".into()])
+        .collect();
+    for mut screen in screens {
+        assert_eq!(follow_until(&mut screen, "marker").await, all);
+    }
+}
+
+/// A client whose socket takes little before the server's writes block.
+async fn slow_screen(server: &TestServer) -> Screen {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("rcvbuf");
+    let stream = socket.connect(server.addr).await.expect("connect");
+    let (ws, _) = tokio_tungstenite::client_async(
+        server.ws_url(""),
+        tokio_tungstenite::MaybeTlsStream::Plain(stream),
+    )
+    .await
+    .expect("handshake");
+    Screen { ws }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_that_stops_reading_gets_a_lagged_snapshot_and_others_keep_up() {
+    let server = TestServer::start(&[]).await;
+    let mut stuck = slow_screen(&server).await;
+    stuck.snapshot().await;
+    let mut healthy = Screen::connect(&server.ws_url("")).await;
+    healthy.snapshot().await;
+    // The healthy screen reads in the background while the flood goes on.
+    let reader = tokio::spawn(async move {
+        let mut seen = HashSet::new();
+        while seen.len() < 3000 {
+            let msg = healthy.next().await;
+            let (_, e) = msg
+                .as_alert_event()
+                .unwrap_or_else(|| panic!("healthy screen got {msg:?}"));
+            assert!(seen.insert(e.seq), "repeated {}", e.seq);
+        }
+        seen.len()
+    });
+    for batch in 0..6 {
+        let body: Vec<_> = (0..500)
+            .map(|i| alert(&format!("f{batch}-{i}"), "A", "info"))
+            .collect();
+        server.post_ok(&json!(body)).await;
+    }
+    assert_eq!(
+        within("the healthy screen", reader).await.expect("reader"),
+        3000,
+        "every event, once"
+    );
+
+    // Now the stuck screen reads again: events, then a lagged snapshot that
+    // holds everything, then nothing more.
+    let snap = within("a lagged snapshot", async {
+        loop {
+            if let ServerMessage::Snapshot(s) = stuck.next().await {
+                return s;
+            }
+        }
+    })
+    .await;
+    assert_eq!(snap.reason, SnapshotReason::Lagged);
+    assert_eq!(snap.alerts.len(), 1000, "capped at 1000");
+    assert!(snap.truncated);
+    assert_eq!(snap.seq, 3000);
+    assert!(
+        stuck.is_quiet(Duration::from_millis(300)).await,
+        "no event at or below the snapshot's seq follows"
+    );
+    let screens = server.get_json("/api/v1/screens").await;
+    let lagged: Vec<u64> = screens
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|s| s["lagged"].as_u64())
+        .collect();
+    assert!(
+        lagged.contains(&1),
+        "the stuck screen is counted as lagged once: {screens}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversized_message_closes_with_1009() {
+    let server = TestServer::start(&[]).await;
+    let mut screen = Screen::connect(&server.ws_url("")).await;
+    screen.snapshot().await;
+    let huge = format!(r#"{{"subscribe":["{}"]}}"#, "x".repeat(70 * 1024));
+    screen.ws.send(Message::text(huge)).await.ok();
+    let code = within("the close", async {
+        while let Some(frame) = screen.ws.next().await {
+            if let Ok(Message::Close(frame)) = frame {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await;
+    assert_eq!(code, Some(1009));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_every_screen_with_1001() {
+    let server = TestServer::start(&[]).await;
+    let mut screens = vec![
+        Screen::connect(&server.ws_url("")).await,
+        Screen::connect(&server.ws_url("sites=A")).await,
+    ];
+    for s in &mut screens {
+        s.snapshot().await;
+    }
+    server.shutdown.cancel();
+    for s in &mut screens {
+        let code = within("the close", async {
+            while let Some(frame) = s.ws.next().await {
+                if let Ok(Message::Close(frame)) = frame {
+                    return frame.map(|f| u16::from(f.code));
+                }
+            }
+            None
+        })
+        .await;
+        assert_eq!(code, Some(1001));
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_binary_exits_0_on_sigterm_after_closing_screens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_noc-server"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--database"])
+        .arg(format!("sqlite://{}", dir.path().join("noc.db").display()))
+        .env("NOC_INGEST_TOKEN", INGEST)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn noc-server");
+    let url = format!("ws://127.0.0.1:{port}/ws/alerts");
+    let mut screen = within("the server to accept", async {
+        loop {
+            if let Ok((ws, _)) = tokio_tungstenite::connect_async(&url).await {
+                return Screen { ws };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    screen.snapshot().await;
+    let pid = child.id().expect("pid").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let close = within("the close", async {
+        while let Some(frame) = screen.ws.next().await {
+            if let Ok(Message::Close(frame)) = frame {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await;
+    assert_eq!(close, Some(1001));
+    let status = within("the exit", child.wait()).await.expect("wait");
+    assert_eq!(status.code(), Some(0));
+}
