@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod routes;
 pub mod screens;
 pub mod sites;
+pub mod sources;
 pub mod store;
 pub mod writer;
 

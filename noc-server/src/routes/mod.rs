@@ -20,6 +20,10 @@ pub fn app(state: AppState) -> Router {
     let max_body = state.max_body;
     Router::new()
         .route("/internal/alerts", post(alerts::post_webhook))
+        .route(
+            "/internal/alertmanager",
+            post(crate::sources::post_alertmanager),
+        )
         .route("/api/v1/alerts", get(alerts::list).post(alerts::post_api))
         .route("/api/v1/alerts/{id}", get(alerts::get_one))
         .route("/api/v1/alerts/{id}/resolve", post(alerts::resolve))
