@@ -5,6 +5,7 @@
 //! which event that emits) is decided here once, in [`apply`], so every
 //! backend behaves alike; backends only load and save rows.
 
+mod rows;
 mod sqlite;
 
 use std::sync::Arc;
@@ -49,6 +50,16 @@ pub enum WriteOp {
     Ack { id: String, by: String },
 }
 
+impl WriteOp {
+    /// The id of the alert this op changes.
+    pub fn id(&self) -> &str {
+        match self {
+            WriteOp::Ingest(input) => input.id.as_deref().unwrap_or_default(),
+            WriteOp::Ack { id, .. } => id,
+        }
+    }
+}
+
 /// A committed change, as the hub publishes it.
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -60,6 +71,18 @@ pub struct Event {
     /// Site and severity before the change, when the alert existed: screens
     /// that showed it must hear that it moved away.
     pub before: Option<(String, Severity)>,
+}
+
+impl Event {
+    /// The event of a change from `before` (if the alert existed) to `alert`.
+    pub fn new(kind: EventKind, seq: u64, alert: &Alert, before: Option<&Alert>) -> Self {
+        Event {
+            kind,
+            seq,
+            alert: alert.clone(),
+            before: before.map(|old| (old.site.clone(), old.severity)),
+        }
+    }
 }
 
 /// What one [`WriteOp`] did: the alert as stored, and its event if it

@@ -4,21 +4,17 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use noc_shared::{Alert, Severity, SiteFilter, Status};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{Acquire, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use noc_shared::{Alert, SiteFilter};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Acquire, Sqlite, SqliteConnection, SqlitePool};
 
+use super::rows::{self, AlertRow, COLUMNS, UPSERT};
 use super::{
     BatchResult, Event, ListQuery, Outcome, StatusFilter, Store, StoreError, StoreSnapshot,
     WriteError, WriteOp, apply, now,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
-const COLUMNS: &str = "id, site, severity, message, host, source, status, created_at, updated_at, resolved_at, acked_by, acked_at";
 
 /// Alerts in one SQLite file.
 pub struct SqliteStore {
@@ -33,10 +29,10 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
@@ -46,7 +42,7 @@ impl SqliteStore {
 
 /// A request's failure: its own (stores nothing, others go on) or the
 /// database's (the whole batch fails).
-enum RequestError {
+pub(super) enum RequestError {
     Refused(WriteError),
     Store(StoreError),
 }
@@ -54,12 +50,6 @@ enum RequestError {
 impl From<sqlx::Error> for RequestError {
     fn from(e: sqlx::Error) -> Self {
         RequestError::Store(e.into())
-    }
-}
-
-impl From<StoreError> for RequestError {
-    fn from(e: StoreError) -> Self {
-        RequestError::Store(e)
     }
 }
 
@@ -86,7 +76,7 @@ impl Store for SqliteStore {
                 Err(RequestError::Store(e)) => return Err(e),
             }
         }
-        sqlx::query("UPDATE counters SET value = ? WHERE name = 'seq'")
+        sqlx::query("UPDATE counters SET value = $1 WHERE name = 'seq'")
             .bind(i64::try_from(seq).unwrap_or(i64::MAX))
             .execute(&mut *tx)
             .await?;
@@ -100,31 +90,30 @@ impl Store for SqliteStore {
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<Alert>, StoreError> {
-        let mut sql = select_matching(&query.filter);
+        let mut sql = rows::select_matching::<Sqlite>(&query.filter);
         match query.status {
             StatusFilter::Active => sql.push(" AND status = 'active'"),
             StatusFilter::Resolved => sql.push(" AND status = 'resolved'"),
             StatusFilter::All => &mut sql,
         };
-        sql.push(" ORDER BY created_at DESC, id ASC LIMIT ")
-            .push_bind(limit(query.limit));
-        let rows = sql.build().fetch_all(&self.pool).await?;
-        rows.iter().map(alert_from_row).collect()
+        sql.push(rows::NEWEST_FIRST)
+            .push(" LIMIT ")
+            .push_bind(rows::limit(query.limit));
+        rows::alerts(sql.build_query_as().fetch_all(&self.pool).await?)
     }
 
     async fn snapshot(&self, filter: &SiteFilter, max: usize) -> Result<StoreSnapshot, StoreError> {
         // One read transaction: the seq and the alerts come from the same moment.
         let mut tx = self.pool.begin().await?;
         let seq = read_seq(&mut tx).await?;
-        let mut sql = select_matching(filter);
-        sql.push(" AND status = 'active' ORDER BY severity ASC, created_at DESC, id ASC LIMIT ")
-            .push_bind(limit(max.saturating_add(1)));
-        let rows = sql.build().fetch_all(&mut *tx).await?;
+        let mut sql = rows::select_matching::<Sqlite>(filter);
+        sql.push(" AND status = 'active'")
+            .push(rows::DISPLAY_ORDER)
+            .push(" LIMIT ");
+        sql.push_bind(rows::limit(max.saturating_add(1)));
+        let found: Vec<AlertRow> = sql.build_query_as().fetch_all(&mut *tx).await?;
         tx.commit().await?;
-        let mut alerts = rows
-            .iter()
-            .map(alert_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut alerts = rows::alerts(found)?;
         let truncated = alerts.len() > max;
         alerts.truncate(max);
         Ok(StoreSnapshot {
@@ -148,24 +137,14 @@ async fn apply_request(
 ) -> Result<Vec<Outcome>, RequestError> {
     let mut outcomes = Vec::with_capacity(request.len());
     for op in request {
-        let id = match op {
-            WriteOp::Ingest(input) => input.id.as_deref().unwrap_or_default(),
-            WriteOp::Ack { id, .. } => id,
-        };
-        let existing = load(conn, id).await?;
+        let existing = load(conn, op.id()).await.map_err(RequestError::Store)?;
         let (alert, kind) = apply(existing.as_ref(), op, now()).map_err(RequestError::Refused)?;
         let event = match kind {
             None => None,
             Some(kind) => {
                 save(conn, &alert).await?;
                 *seq += 1;
-                let before = existing.map(|old| (old.site, old.severity));
-                Some(Event {
-                    kind,
-                    seq: *seq,
-                    alert: alert.clone(),
-                    before,
-                })
+                Some(Event::new(kind, *seq, &alert, existing.as_ref()))
             }
         };
         outcomes.push(Outcome { alert, event });
@@ -181,96 +160,31 @@ async fn read_seq(conn: &mut SqliteConnection) -> Result<u64, StoreError> {
 }
 
 async fn load(conn: &mut SqliteConnection, id: &str) -> Result<Option<Alert>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM alerts WHERE id = ?"))
-        .bind(id)
-        .fetch_optional(conn)
+    let row: Option<AlertRow> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM alerts WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    row.map(Alert::try_from).transpose()
+}
+
+async fn save(conn: &mut SqliteConnection, alert: &Alert) -> Result<(), sqlx::Error> {
+    let r = AlertRow::from(alert);
+    sqlx::query(UPSERT)
+        .bind(r.id)
+        .bind(r.site)
+        .bind(r.severity)
+        .bind(r.message)
+        .bind(r.host)
+        .bind(r.source)
+        .bind(r.status)
+        .bind(r.created_at)
+        .bind(r.updated_at)
+        .bind(r.resolved_at)
+        .bind(r.acked_by)
+        .bind(r.acked_at)
+        .bind(rows::site_key(&alert.site))
+        .execute(conn)
         .await?;
-    row.as_ref().map(alert_from_row).transpose()
-}
-
-async fn save(conn: &mut SqliteConnection, a: &Alert) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO alerts (id, site, site_key, severity, message, host, source, status, \
-         created_at, updated_at, resolved_at, acked_by, acked_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (id) DO UPDATE SET site = excluded.site, site_key = excluded.site_key, \
-         severity = excluded.severity, message = excluded.message, host = excluded.host, \
-         source = excluded.source, status = excluded.status, created_at = excluded.created_at, \
-         updated_at = excluded.updated_at, resolved_at = excluded.resolved_at, \
-         acked_by = excluded.acked_by, acked_at = excluded.acked_at",
-    )
-    .bind(&a.id)
-    .bind(&a.site)
-    .bind(a.site.to_lowercase())
-    .bind(rank(a.severity))
-    .bind(&a.message)
-    .bind(&a.host)
-    .bind(&a.source)
-    .bind(a.status.as_str())
-    .bind(a.created_at.timestamp_millis())
-    .bind(a.updated_at.timestamp_millis())
-    .bind(a.resolved_at.map(|t| t.timestamp_millis()))
-    .bind(&a.acked_by)
-    .bind(a.acked_at.map(|t| t.timestamp_millis()))
-    .execute(conn)
-    .await?;
     Ok(())
-}
-
-/// `SELECT … WHERE <filter>`, ready for more `AND` clauses.
-fn select_matching(filter: &SiteFilter) -> QueryBuilder<'static, Sqlite> {
-    let mut sql = QueryBuilder::new(format!("SELECT {COLUMNS} FROM alerts WHERE severity <= "));
-    sql.push_bind(rank(filter.min_severity()));
-    if let Some(keys) = filter.site_keys() {
-        sql.push(" AND site_key IN (");
-        let mut list = sql.separated(", ");
-        for key in keys {
-            list.push_bind(key.clone());
-        }
-        list.push_unseparated(")");
-    }
-    sql
-}
-
-fn limit(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn rank(severity: Severity) -> i64 {
-    severity.rank() as i64
-}
-
-fn alert_from_row(row: &SqliteRow) -> Result<Alert, StoreError> {
-    let id: String = row.try_get("id")?;
-    let corrupt = |what: &str| StoreError::Corrupt {
-        id: id.clone(),
-        what: what.to_owned(),
-    };
-    let time = |ms: i64| {
-        DateTime::<Utc>::from_timestamp_millis(ms).ok_or_else(|| corrupt("time out of range"))
-    };
-    let opt_time = |ms: Option<i64>| ms.map(time).transpose();
-    let severity = usize::try_from(row.try_get::<i64, _>("severity")?)
-        .ok()
-        .and_then(|r| Severity::ALL.get(r).copied())
-        .ok_or_else(|| corrupt("severity"))?;
-    let status = match row.try_get::<&str, _>("status")? {
-        "active" => Status::Active,
-        "resolved" => Status::Resolved,
-        _ => return Err(corrupt("status")),
-    };
-    Ok(Alert {
-        site: row.try_get("site")?,
-        severity,
-        message: row.try_get("message")?,
-        host: row.try_get("host")?,
-        source: row.try_get("source")?,
-        status,
-        created_at: time(row.try_get("created_at")?)?,
-        updated_at: time(row.try_get("updated_at")?)?,
-        resolved_at: opt_time(row.try_get("resolved_at")?)?,
-        acked_by: row.try_get("acked_by")?,
-        acked_at: opt_time(row.try_get("acked_at")?)?,
-        id,
-    })
 }
