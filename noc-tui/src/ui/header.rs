@@ -12,7 +12,6 @@ use ratatui::widgets::{Paragraph, Widget};
 use super::Theme;
 use super::theme::severity_label;
 use crate::app::{App, Link};
-use crate::net::human_duration;
 use crate::text::one_line;
 
 /// The two header rows.
@@ -28,13 +27,17 @@ pub fn render(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     };
     let [left, right] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(clock_width)]).areas(top);
+    // The least severity is only worth the room when it filters something.
+    let min = match app.filter.min_severity() {
+        Severity::Info => String::new(),
+        other => format!("  min: {other}"),
+    };
     let title = Line::from(vec![
         Span::styled(format!("NOC {}", app.name), theme.heading()),
         Span::raw(format!(
-            "  {}  sites: {}  min: {}",
+            "  {}  sites: {}{min}",
             app.link.url(),
             app.sites_label,
-            app.filter.min_severity()
         )),
     ]);
     Paragraph::new(title).render(left, buf);
@@ -109,8 +112,7 @@ fn heartbeat_age(app: &App) -> String {
 
 /// A countdown in whole seconds, rounded up so that it never says 0s early.
 fn whole_seconds(d: Duration) -> String {
-    let secs = d.as_millis().div_ceil(1000);
-    human_duration(Duration::from_secs(secs as u64))
+    format!("{}s", d.as_millis().div_ceil(1000))
 }
 
 /// The counts row: one badge per severity, then the total.
