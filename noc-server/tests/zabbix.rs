@@ -1,0 +1,431 @@
+//! The Zabbix media type (`scripts/zabbix/`): its script is the one the
+//! YAML export embeds, and run in Zabbix's own engine (`zabbix_js`) with
+//! the macro values Zabbix would give, it drives a real server through a
+//! problem, an update and a recovery.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{INGEST, Screen, TestServer, within};
+use noc_shared::{Alert, EventKind, Severity, Status};
+use serde_json::Value;
+
+fn media_dir() -> PathBuf {
+    [env!("CARGO_MANIFEST_DIR"), "..", "scripts", "zabbix"]
+        .iter()
+        .collect()
+}
+
+fn read(name: &str) -> String {
+    let path = media_dir().join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// The text of the YAML literal block (`key: |`) opened by the line
+/// `key_line`, as a YAML parser reads it (clip chomping: one final newline).
+fn literal_block(yaml: &str, key_line: &str) -> String {
+    let mut lines = yaml.lines().skip_while(|l| l.trim() != key_line);
+    let key = lines
+        .next()
+        .unwrap_or_else(|| panic!("no {key_line:?} line"));
+    let key_indent = indent(key);
+    let mut block: Vec<&str> = Vec::new();
+    let mut block_indent = None;
+    for line in lines {
+        if line.trim().is_empty() {
+            block.push("");
+            continue;
+        }
+        if indent(line) <= key_indent {
+            break;
+        }
+        let at = *block_indent.get_or_insert(indent(line));
+        assert!(indent(line) >= at, "under-indented block line {line:?}");
+        block.push(&line[at..]);
+    }
+    while block.last() == Some(&"") {
+        block.pop();
+    }
+    format!("{}\n", block.join("\n"))
+}
+
+/// The media type's parameters, name → value, as the YAML gives them.
+fn yaml_parameters(yaml: &str) -> BTreeMap<String, String> {
+    let mut params = BTreeMap::new();
+    let mut lines = yaml
+        .lines()
+        .skip_while(|l| l.trim() != "parameters:")
+        .skip(1)
+        .take_while(|l| {
+            l.trim_start().starts_with("- name:") || l.trim_start().starts_with("value:")
+        });
+    while let Some(name) = lines.next() {
+        let name = name.trim().trim_start_matches("- name:").trim();
+        let value = lines.next().expect("a value after each name");
+        let value = value.trim().trim_start_matches("value:").trim();
+        let value = value
+            .strip_prefix('\'')
+            .and_then(|v| v.strip_suffix('\''))
+            .map_or_else(|| value.to_owned(), |v| v.replace("''", "'"));
+        params.insert(name.to_owned(), value);
+    }
+    params
+}
+
+#[test]
+fn the_yaml_embeds_exactly_the_script_file() {
+    let yaml = read("media_noc.yaml");
+    let script = read("noc-webhook.js");
+    let embedded = literal_block(&yaml, "script: |");
+    assert!(
+        embedded == script,
+        "scripts/zabbix/media_noc.yaml's script differs from noc-webhook.js: copy the file \
+         into the `script: |` block, indented by 8 spaces"
+    );
+}
+
+#[test]
+fn the_yaml_is_a_zabbix_6_0_webhook_media_type() {
+    let yaml = read("media_noc.yaml");
+    let lines: Vec<&str> = yaml.lines().collect();
+    assert_eq!(lines[0], "zabbix_export:");
+    assert!(lines.contains(&"  version: '6.0'"));
+    assert!(lines.contains(&"  media_types:"));
+    assert!(lines.contains(&"      type: WEBHOOK"));
+    for mode in ["PROBLEM", "RECOVERY", "UPDATE"] {
+        assert!(
+            lines.contains(&format!("          operation_mode: {mode}").as_str()),
+            "a message template for {mode}"
+        );
+    }
+    let params = yaml_parameters(&yaml);
+    for (name, value) in [
+        ("event_id", "{EVENT.ID}"),
+        ("event_name", "{EVENT.NAME}"),
+        ("event_nseverity", "{EVENT.NSEVERITY}"),
+        ("event_severity", "{EVENT.SEVERITY}"),
+        ("event_value", "{EVENT.VALUE}"),
+        ("event_update_status", "{EVENT.UPDATE.STATUS}"),
+        ("event_recovery_id", "{EVENT.RECOVERY.ID}"),
+        ("host_name", "{HOST.NAME}"),
+        ("site", "{EVENT.TAGS.site}"),
+        ("event_tags_json", "{EVENT.TAGSJSON}"),
+        ("default_site", "unknown"),
+    ] {
+        assert_eq!(params.get(name).map(String::as_str), Some(value), "{name}");
+    }
+    assert!(params.contains_key("noc_url") && params.contains_key("noc_token"));
+}
+
+/// `zabbix_js`, if installed.
+fn zabbix_js() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("zabbix_js"))
+        .find(|p| p.is_file())
+}
+
+/// Macro values as Zabbix resolves them for the problem event 48213 of
+/// switch sw-01.kili, tagged `site: Kilimanjaro`. A macro Zabbix cannot
+/// resolve stays as its own text, as `{EVENT.RECOVERY.ID}` does here.
+fn problem_macros() -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        ("{EVENT.ID}", "48213".into()),
+        ("{EVENT.NAME}", "Core switch sw-01 unreachable".into()),
+        ("{EVENT.NSEVERITY}", "5".into()),
+        ("{EVENT.SEVERITY}", "Disaster".into()),
+        ("{EVENT.VALUE}", "1".into()),
+        ("{EVENT.UPDATE.STATUS}", "0".into()),
+        ("{EVENT.RECOVERY.ID}", "{EVENT.RECOVERY.ID}".into()),
+        ("{HOST.NAME}", "sw-01.kili".into()),
+        ("{EVENT.TAGS.site}", "Kilimanjaro".into()),
+        (
+            "{EVENT.TAGSJSON}",
+            r#"[{"tag":"class","value":"network"},{"tag":"site","value":"Kilimanjaro"}]"#.into(),
+        ),
+    ])
+}
+
+/// What Zabbix hands the script: the YAML's parameters with their macros
+/// resolved, and the URL and token set as a user would.
+fn params(
+    server: &TestServer,
+    token: &str,
+    macros: &BTreeMap<&str, String>,
+) -> serde_json::Map<String, Value> {
+    yaml_parameters(&read("media_noc.yaml"))
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match name.as_str() {
+                "noc_url" => server.url(""),
+                "noc_token" => token.to_owned(),
+                _ => macros.get(value.as_str()).cloned().unwrap_or(value),
+            };
+            (name, Value::String(value))
+        })
+        .collect()
+}
+
+/// Runs the media type's script in `zabbix_js` with `params`; returns
+/// whether it succeeded, and its standard output and error.
+async fn run(zabbix_js: &PathBuf, params: &serde_json::Map<String, Value>) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("params.json");
+    std::fs::write(&input, Value::Object(params.clone()).to_string()).expect("write params");
+    let mut command = tokio::process::Command::new(zabbix_js);
+    command
+        .arg("-s")
+        .arg(media_dir().join("noc-webhook.js"))
+        .arg("-i")
+        .arg(&input)
+        .args(["-t", "10"])
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    // libcurl would send even 127.0.0.1 through a configured proxy.
+    for var in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ] {
+        command.env_remove(var);
+    }
+    let output = within("zabbix_js to finish", command.output())
+        .await
+        .expect("zabbix_js runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+async fn stored(server: &TestServer, id: &str) -> Alert {
+    serde_json::from_value(server.get_json(&format!("/api/v1/alerts/{id}")).await)
+        .expect("an alert")
+}
+
+async fn next_event(screen: &mut Screen) -> (EventKind, Alert) {
+    let msg = screen.next().await;
+    let (kind, event) = msg
+        .as_alert_event()
+        .unwrap_or_else(|| panic!("expected an alert event, got {msg:?}"));
+    (kind, event.alert.clone())
+}
+
+macro_rules! require_zabbix_js {
+    () => {
+        match zabbix_js() {
+            Some(path) => path,
+            None => {
+                println!("skipped: zabbix_js not installed (run scripts/ci-setup.sh)");
+                return;
+            }
+        }
+    };
+}
+
+#[tokio::test]
+async fn problem_update_recovery_in_zabbix_js() {
+    let zabbix_js = require_zabbix_js!();
+    let server = TestServer::start(&[]).await;
+    let mut screen = Screen::connect(&server.ws_url("sites=Kilimanjaro")).await;
+    screen.snapshot().await;
+
+    // The problem.
+    let mut macros = problem_macros();
+    let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
+    assert!(ok, "problem: {out}");
+    assert!(out.contains("OK: alert.created zbx-48213"), "{out}");
+    let problem = stored(&server, "zbx-48213").await;
+    assert_eq!(
+        (
+            problem.site.as_str(),
+            problem.severity,
+            problem.message.as_str(),
+            problem.host.as_deref(),
+            problem.source.as_str(),
+            problem.status,
+        ),
+        (
+            "Kilimanjaro",
+            Severity::Critical,
+            "Core switch sw-01 unreachable",
+            Some("sw-01.kili"),
+            "zabbix",
+            Status::Active,
+        )
+    );
+    assert_eq!(next_event(&mut screen).await, (EventKind::Created, problem));
+
+    // An operator lowers the severity in Zabbix: an update operation.
+    macros.insert("{EVENT.UPDATE.STATUS}", "1".into());
+    macros.insert("{EVENT.NSEVERITY}", "4".into());
+    macros.insert("{EVENT.SEVERITY}", "High".into());
+    let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
+    assert!(ok, "update: {out}");
+    let updated = stored(&server, "zbx-48213").await;
+    assert_eq!(
+        (updated.severity, updated.status),
+        (Severity::High, Status::Active)
+    );
+    assert_eq!(next_event(&mut screen).await, (EventKind::Updated, updated));
+
+    // The recovery: Zabbix gives it the problem's {EVENT.ID} and value 0.
+    macros.insert("{EVENT.UPDATE.STATUS}", "0".into());
+    macros.insert("{EVENT.VALUE}", "0".into());
+    macros.insert("{EVENT.RECOVERY.ID}", "48377".into());
+    let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
+    assert!(ok, "recovery: {out}");
+    assert!(out.contains("OK: alert.resolved zbx-48213"), "{out}");
+    let resolved = stored(&server, "zbx-48213").await;
+    assert_eq!(resolved.status, Status::Resolved);
+    assert_eq!(resolved.message, "Core switch sw-01 unreachable");
+    let recovery_event = server
+        .http
+        .get(server.url("/api/v1/alerts/zbx-48377"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        recovery_event.status(),
+        404,
+        "no alert for the recovery event"
+    );
+    assert_eq!(next_event(&mut screen).await.0, EventKind::Resolved);
+
+    // A comment on the resolved problem must not re-open its alert.
+    macros.insert("{EVENT.UPDATE.STATUS}", "1".into());
+    macros.insert("{EVENT.VALUE}", "1".into());
+    let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
+    assert!(ok, "update after recovery: {out}");
+    assert_eq!(stored(&server, "zbx-48213").await.status, Status::Resolved);
+    assert!(screen.is_quiet(Duration::from_millis(300)).await);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn site_severity_and_length_fallbacks_in_zabbix_js() {
+    let zabbix_js = require_zabbix_js!();
+    let server = TestServer::start(&[]).await;
+
+    // No `site` tag: {EVENT.TAGS.site} stays unresolved; a tag spelt
+    // "Site" is found in {EVENT.TAGSJSON}. Severity names are the fallback
+    // when the number is missing.
+    let mut macros = problem_macros();
+    macros.insert("{EVENT.ID}", "501".into());
+    macros.insert("{EVENT.TAGS.site}", "{EVENT.TAGS.site}".into());
+    macros.insert(
+        "{EVENT.TAGSJSON}",
+        r#"[{"tag":"Site","value":"Dar es Salaam"}]"#.into(),
+    );
+    macros.insert("{EVENT.NSEVERITY}", "{EVENT.NSEVERITY}".into());
+    macros.insert("{EVENT.SEVERITY}", "Average".into());
+    let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
+    assert!(ok, "{out}");
+    let alert = stored(&server, "zbx-501").await;
+    assert_eq!(
+        (alert.site.as_str(), alert.severity),
+        ("Dar es Salaam", Severity::Average)
+    );
+
+    // No site tag at all: the default site parameter. "Not classified" is
+    // info; an event name longer than the server takes is cut, not lost.
+    macros.insert("{EVENT.ID}", "502".into());
+    macros.insert("{EVENT.TAGSJSON}", "[]".into());
+    macros.insert("{EVENT.NSEVERITY}", "0".into());
+    macros.insert("{EVENT.NAME}", "n".repeat(5000));
+    let mut p = params(&server, INGEST, &macros);
+    p.insert("default_site".into(), Value::String("Serengeti".into()));
+    let (ok, out) = run(&zabbix_js, &p).await;
+    assert!(ok, "{out}");
+    let alert = stored(&server, "zbx-502").await;
+    assert_eq!(
+        (alert.site.as_str(), alert.severity, alert.message.len()),
+        ("Serengeti", Severity::Info, 4096)
+    );
+
+    // Every Zabbix severity number.
+    for (n, severity) in [
+        ("1", Severity::Info),
+        ("2", Severity::Warning),
+        ("3", Severity::Average),
+        ("4", Severity::High),
+        ("5", Severity::Critical),
+    ] {
+        macros.insert("{EVENT.ID}", format!("60{n}"));
+        macros.insert("{EVENT.NSEVERITY}", n.into());
+        let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
+        assert!(ok, "{out}");
+        assert_eq!(
+            stored(&server, &format!("zbx-60{n}")).await.severity,
+            severity
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn recovery_of_a_problem_the_server_never_saw_is_stored_resolved() {
+    let zabbix_js = require_zabbix_js!();
+    let server = TestServer::start(&[]).await;
+    let mut macros = problem_macros();
+    macros.insert("{EVENT.ID}", "700".into());
+    macros.insert("{EVENT.VALUE}", "0".into());
+    macros.insert("{EVENT.RECOVERY.ID}", "701".into());
+    let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
+    assert!(ok, "{out}");
+    let alert = stored(&server, "zbx-700").await;
+    assert_eq!(
+        (alert.status, alert.site.as_str(), alert.source.as_str()),
+        (Status::Resolved, "Kilimanjaro", "zabbix")
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_refusal_fails_the_script_with_the_servers_words() {
+    let zabbix_js = require_zabbix_js!();
+    let server = TestServer::start(&[]).await;
+    let macros = problem_macros();
+
+    let (ok, out) = run(&zabbix_js, &params(&server, "not-the-token", &macros)).await;
+    assert!(!ok, "a wrong token must fail the script: {out}");
+    assert!(
+        out.contains("NOC server answered HTTP 401: missing or wrong token"),
+        "{out}"
+    );
+    let all = server.get_json("/api/v1/alerts?status=all").await;
+    assert_eq!(all, serde_json::json!([]));
+
+    // The media type as imported, before the URL is set.
+    let mut p = params(&server, INGEST, &macros);
+    p.insert(
+        "noc_url".into(),
+        Value::String("<PLACE NOC SERVER URL>".into()),
+    );
+    let (ok, out) = run(&zabbix_js, &p).await;
+    assert!(!ok && out.contains("set the noc_url parameter"), "{out}");
+
+    // A server that is down: Zabbix must see a failure, to try again.
+    let down = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr")
+    };
+    let mut p = params(&server, INGEST, &macros);
+    p.insert("noc_url".into(), Value::String(format!("http://{down}")));
+    let (ok, out) = run(&zabbix_js, &p).await;
+    assert!(!ok, "an unreachable server must fail the script: {out}");
+    server.stop().await;
+}

@@ -1,0 +1,204 @@
+// NOC alert server: the script of the Zabbix webhook media type.
+//
+// Posts each problem, update and recovery of a trigger to the server's
+// webhook, POST /internal/alerts, as one alert whose id is "zbx-" and the
+// problem's event id. Zabbix gives a recovery message the problem's
+// {EVENT.ID} (the recovery event's own id is {EVENT.RECOVERY.ID}), so a
+// recovery resolves the very alert its problem created.
+//
+// A refused or failed post throws, with the server's error text, so that
+// Zabbix shows the failure in the action log and tries again.
+//
+// This file is kept identical to the "script" of media_noc.yaml (a test
+// compares them). Zabbix runs it in Duktape: ECMAScript 5 only.
+
+var Noc = {
+    // Zabbix leaves a macro it cannot resolve as its own text, for example
+    // "{EVENT.TAGS.site}" on an event without a site tag, or "*UNKNOWN*".
+    given: function (value) {
+        if (typeof value !== 'string') {
+            return null;
+        }
+        var v = value.trim();
+        if (v === '' || v === '*UNKNOWN*' || /^\{[^{}]*\}$/.test(v)) {
+            return null;
+        }
+        return v;
+    },
+
+    // The server refuses over-long fields; cutting here keeps the alert.
+    // Limits in characters, as the server counts them.
+    cut: function (value, max) {
+        if (value.length <= max) {
+            return value;
+        }
+        var end = max;
+        var last = value.charCodeAt(end - 1);
+        // Do not split a character made of two UTF-16 code units.
+        if (last >= 0xD800 && last <= 0xDBFF) {
+            end -= 1;
+        }
+        return value.substring(0, end).trim();
+    },
+
+    // {EVENT.NSEVERITY} first: severity names can be renamed in Zabbix,
+    // their numbers cannot.
+    severity: function (nseverity, name) {
+        var byNumber = ['info', 'info', 'warning', 'average', 'high', 'critical'];
+        var byName = {
+            'not classified': 'info',
+            'information': 'info',
+            'warning': 'warning',
+            'average': 'average',
+            'high': 'high',
+            'disaster': 'critical'
+        };
+        var n = Noc.given(nseverity);
+        if (n !== null && /^[0-5]$/.test(n)) {
+            return byNumber[parseInt(n, 10)];
+        }
+        var s = Noc.given(name);
+        if (s !== null && byName.hasOwnProperty(s.toLowerCase())) {
+            return byName[s.toLowerCase()];
+        }
+        // Never drop an alert for its severity.
+        return 'warning';
+    },
+
+    // The site: the "site" parameter ({EVENT.TAGS.site} by default, or any
+    // macro you set), else an event tag named "site" in any letter case,
+    // else the default site.
+    site: function (params) {
+        var site = Noc.given(params.site);
+        if (site === null) {
+            var tags = [];
+            try {
+                tags = JSON.parse(Noc.given(params.event_tags_json) || '[]');
+            }
+            catch (error) {
+                tags = [];
+            }
+            for (var i = 0; i < tags.length && site === null; i++) {
+                if (tags[i] && typeof tags[i].tag === 'string'
+                        && tags[i].tag.toLowerCase() === 'site') {
+                    site = Noc.given(tags[i].value);
+                }
+            }
+        }
+        if (site === null) {
+            site = Noc.given(params.default_site) || 'unknown';
+        }
+        return Noc.cut(site, 100);
+    },
+
+    // "problem", "update" or "recovery".
+    kind: function (params) {
+        if (params.event_update_status === '1') {
+            // An update (comment, acknowledgement, severity change) of a
+            // problem that is already resolved must not re-open its alert:
+            // it is sent as a resolve, which changes nothing on a resolved
+            // alert.
+            return /^[1-9][0-9]*$/.test(Noc.given(params.event_recovery_id) || '')
+                ? 'recovery' : 'update';
+        }
+        if (params.event_value === '0') {
+            return 'recovery';
+        }
+        if (params.event_value === '1') {
+            return 'problem';
+        }
+        throw new Error('event_value must be 1 (problem) or 0 (recovery), not "'
+            + params.event_value + '": send this media type from a trigger action');
+    },
+
+    // The alert as the webhook takes it. Every field goes with every kind,
+    // so that a recovery the server never saw as a problem is still stored.
+    alert: function (params) {
+        var eventId = Noc.given(params.event_id);
+        if (eventId === null) {
+            throw new Error('event_id is not set: it must be {EVENT.ID} of a trigger action');
+        }
+        var id = 'zbx-' + eventId;
+        var kind = Noc.kind(params);
+        var alert = {
+            id: Noc.cut(id, 200),
+            event: kind === 'recovery' ? 'alert.resolved' : 'alert.created',
+            site: Noc.site(params),
+            severity: Noc.severity(params.event_nseverity, params.event_severity),
+            message: Noc.cut(Noc.given(params.event_name) || ('Zabbix event ' + eventId), 4096),
+            source: 'zabbix'
+        };
+        var host = Noc.given(params.host_name);
+        if (host !== null) {
+            alert.host = Noc.cut(host, 255);
+        }
+        return alert;
+    },
+
+    // The webhook's address: a base URL, or the full /internal/alerts URL.
+    url: function (params) {
+        var url = Noc.given(params.noc_url);
+        if (url === null || url.charAt(0) === '<') {
+            throw new Error('set the noc_url parameter to the NOC server, e.g. http://noc.example:8080');
+        }
+        url = url.replace(/\/+$/, '');
+        if (!/\/internal\/alerts$/.test(url)) {
+            url += '/internal/alerts';
+        }
+        return url;
+    },
+
+    token: function (params) {
+        var token = Noc.given(params.noc_token);
+        if (token === null || token.charAt(0) === '<') {
+            throw new Error('set the noc_token parameter to the NOC server\'s ingest token');
+        }
+        return token;
+    },
+
+    // What went wrong, in the server's words: its {"error": "..."} answer.
+    errorText: function (response) {
+        if (typeof response !== 'string' || response.trim() === '') {
+            return '(no answer body)';
+        }
+        try {
+            var answer = JSON.parse(response);
+            if (answer && typeof answer.error === 'string') {
+                return answer.error;
+            }
+        }
+        catch (error) {
+            // Not JSON (a proxy's page, say): show its start.
+        }
+        return Noc.cut(response, 500);
+    },
+
+    post: function (params, alert) {
+        var url = Noc.url(params);
+        var request = new HttpRequest();
+        var proxy = Noc.given(params.http_proxy);
+        if (proxy !== null) {
+            request.setProxy(proxy);
+        }
+        request.addHeader('Content-Type: application/json');
+        request.addHeader('Authorization: Bearer ' + Noc.token(params));
+        Zabbix.log(4, '[ NOC webhook ] ' + alert.event + ' ' + alert.id + ' to ' + url);
+        var response = request.post(url, JSON.stringify(alert));
+        var status = request.getStatus();
+        if (status < 200 || status > 299) {
+            throw new Error('NOC server answered HTTP ' + status + ': ' + Noc.errorText(response));
+        }
+        return alert.event + ' ' + alert.id;
+    }
+};
+
+try {
+    var params = JSON.parse(value);
+    var done = Noc.post(params, Noc.alert(params));
+    Zabbix.log(4, '[ NOC webhook ] stored: ' + done);
+    return 'OK: ' + done;
+}
+catch (error) {
+    Zabbix.log(3, '[ NOC webhook ] failed: ' + error);
+    throw error;
+}
