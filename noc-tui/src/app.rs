@@ -58,7 +58,6 @@ pub enum Link {
         url: String,
         reason: String,
         retry_at: Instant,
-        retry_at_wall: DateTime<Utc>,
     },
 }
 
@@ -351,7 +350,6 @@ fn on_net(app: &mut App, event: NetEvent, now: Now) -> Effects {
                 url,
                 reason,
                 retry_at: now.instant + retry_in,
-                retry_at_wall: now.plus(retry_in).wall,
             };
         }
         NetEvent::Message(message) => {
@@ -710,8 +708,8 @@ pub(crate) mod tests {
         assert!(app.stale);
         assert_eq!(ids(&app), ["a"]);
         match &app.link {
-            Link::Disconnected { retry_at_wall, .. } => {
-                assert_eq!(*retry_at_wall, now.plus(Duration::from_secs(4)).wall);
+            Link::Disconnected { retry_at, .. } => {
+                assert_eq!(*retry_at, now.plus(Duration::from_secs(4)).instant);
             }
             other => panic!("unexpected link state {other:?}"),
         }

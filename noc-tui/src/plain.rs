@@ -30,6 +30,7 @@ pub async fn run(config: Config) -> io::Result<()> {
     ));
     let mut stop = StopSignals::new()?;
     let stdout = io::stdout();
+    let mut printer = Printer::default();
     let result = loop {
         tokio::select! {
             event = events_rx.recv() => {
@@ -37,7 +38,7 @@ pub async fn run(config: Config) -> io::Result<()> {
                     break Err(io::Error::other("the network task stopped"));
                 };
                 let mut out = stdout.lock();
-                match write_event(&mut out, &mut io::stderr(), &event).and_then(|()| out.flush()) {
+                match printer.write_event(&mut out, &mut io::stderr(), &event).and_then(|()| out.flush()) {
                     Ok(()) => {}
                     // The reader went away: a normal way for a pipe to end.
                     Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break Ok(()),
@@ -53,64 +54,86 @@ pub async fn run(config: Config) -> io::Result<()> {
     result
 }
 
-/// Writes what one network event means: alert lines to `out`, link news to
-/// `news`.
-pub fn write_event(
-    out: &mut impl Write,
-    news: &mut impl Write,
-    event: &NetEvent,
-) -> io::Result<()> {
-    match event {
-        NetEvent::Connecting { url, attempt } => {
-            if *attempt <= 1 {
-                writeln!(news, "noc-tui: connecting to {url}")?;
-            }
-        }
-        NetEvent::Connected { url } => writeln!(news, "noc-tui: connected to {url}")?,
-        NetEvent::Disconnected {
-            url,
-            reason,
-            retry_in,
-        } => writeln!(
-            news,
-            "noc-tui: disconnected from {url}: {}; retrying in {}",
-            one_line(reason),
-            human_duration(*retry_in)
-        )?,
-        NetEvent::Message(message) => write_message(out, news, message)?,
-    }
-    Ok(())
+/// What identifies a snapshot's content: its `seq` and each alert's id and
+/// last change.
+type SnapshotKey = (u64, Vec<(String, DateTime<Utc>)>);
+
+/// Turns network events into lines. It skips a snapshot that repeats, alert
+/// for alert, the one just written on the same connection: the answer to
+/// the client's own subscribe message usually does, and a log would
+/// otherwise show every alert twice on each connect.
+#[derive(Debug, Default)]
+pub struct Printer {
+    last_snapshot: Option<SnapshotKey>,
 }
 
-fn write_message(
-    out: &mut impl Write,
-    news: &mut impl Write,
-    message: &ServerMessage,
-) -> io::Result<()> {
-    match message {
-        ServerMessage::Snapshot(snapshot) => {
-            for alert in &snapshot.alerts {
-                writeln!(out, "{}", snapshot_line(alert))?;
+impl Printer {
+    /// Writes what one network event means: alert lines to `out`, link news
+    /// to `news`.
+    pub fn write_event(
+        &mut self,
+        out: &mut impl Write,
+        news: &mut impl Write,
+        event: &NetEvent,
+    ) -> io::Result<()> {
+        match event {
+            NetEvent::Connecting { url, attempt } => {
+                if *attempt <= 1 {
+                    writeln!(news, "noc-tui: connecting to {url}")?;
+                }
             }
-            if snapshot.truncated {
+            NetEvent::Connected { url } => {
+                self.last_snapshot = None;
+                writeln!(news, "noc-tui: connected to {url}")?;
+            }
+            NetEvent::Disconnected {
+                url,
+                reason,
+                retry_in,
+            } => {
+                self.last_snapshot = None;
                 writeln!(
                     news,
-                    "noc-tui: the snapshot holds only the first {} matching alerts",
-                    snapshot.alerts.len()
+                    "noc-tui: disconnected from {url}: {}; retrying in {}",
+                    one_line(reason),
+                    human_duration(*retry_in)
                 )?;
             }
-        }
-        ServerMessage::Heartbeat { .. } => {}
-        ServerMessage::Error { message } => {
-            writeln!(news, "noc-tui: the server says: {}", one_line(message))?;
-        }
-        other => {
-            if let Some((kind, event)) = other.as_alert_event() {
-                writeln!(out, "{}", event_line(kind, &event.alert))?;
+            NetEvent::Message(ServerMessage::Snapshot(snapshot)) => {
+                let key: SnapshotKey = (
+                    snapshot.seq,
+                    snapshot
+                        .alerts
+                        .iter()
+                        .map(|a| (a.id.clone(), a.updated_at))
+                        .collect(),
+                );
+                if self.last_snapshot.as_ref() == Some(&key) {
+                    return Ok(());
+                }
+                self.last_snapshot = Some(key);
+                for alert in &snapshot.alerts {
+                    writeln!(out, "{}", snapshot_line(alert))?;
+                }
+                if snapshot.truncated {
+                    writeln!(
+                        news,
+                        "noc-tui: the snapshot holds only the first {} matching alerts",
+                        snapshot.alerts.len()
+                    )?;
+                }
+            }
+            NetEvent::Message(ServerMessage::Error { message }) => {
+                writeln!(news, "noc-tui: the server says: {}", one_line(message))?;
+            }
+            NetEvent::Message(other) => {
+                if let Some((kind, event)) = other.as_alert_event() {
+                    writeln!(out, "{}", event_line(kind, &event.alert))?;
+                }
             }
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The line for an alert of a snapshot: stamped with when it began.
@@ -156,8 +179,14 @@ mod tests {
     use noc_shared::{Severity, Snapshot, SnapshotReason, Status};
 
     fn write(event: NetEvent) -> (String, String) {
+        write_with(&mut Printer::default(), event)
+    }
+
+    fn write_with(printer: &mut Printer, event: NetEvent) -> (String, String) {
         let (mut out, mut news) = (Vec::new(), Vec::new());
-        write_event(&mut out, &mut news, &event).expect("in memory");
+        printer
+            .write_event(&mut out, &mut news, &event)
+            .expect("in memory");
         (
             String::from_utf8(out).expect("utf-8"),
             String::from_utf8(news).expect("utf-8"),
@@ -232,5 +261,33 @@ mod tests {
         );
         let (out, news) = write(NetEvent::Message(ServerMessage::Heartbeat { ts: 1 }));
         assert_eq!((out.as_str(), news.as_str()), ("", ""));
+    }
+
+    #[test]
+    fn a_repeated_snapshot_is_written_once_per_connection() {
+        let snap = |reason| {
+            NetEvent::Message(ServerMessage::Snapshot(Snapshot {
+                reason,
+                seq: 4,
+                sites: None,
+                min_severity: Severity::Info,
+                heartbeat_ms: 1000,
+                alerts: vec![alert("a", "Kampala", Severity::High, 1)],
+                truncated: false,
+            }))
+        };
+        let mut printer = Printer::default();
+        let (out, _) = write_with(&mut printer, snap(SnapshotReason::Connect));
+        assert_eq!(out.lines().count(), 1);
+        let (out, _) = write_with(&mut printer, snap(SnapshotReason::Subscribe));
+        assert_eq!(out, "", "same content, not repeated");
+        write_with(
+            &mut printer,
+            NetEvent::Connected {
+                url: "ws://h/ws/alerts".into(),
+            },
+        );
+        let (out, _) = write_with(&mut printer, snap(SnapshotReason::Connect));
+        assert_eq!(out.lines().count(), 1, "a new connection shows it again");
     }
 }

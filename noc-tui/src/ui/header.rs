@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use chrono::Timelike;
 use noc_shared::Severity;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -68,19 +69,20 @@ fn state_line(app: &App, theme: Theme) -> Line<'static> {
             ]
         }
         Link::Disconnected {
-            reason,
-            retry_at,
-            retry_at_wall,
-            ..
+            reason, retry_at, ..
         } => {
             let left = retry_at.saturating_duration_since(app.now.instant);
             let when = if left.is_zero() {
                 "retrying now".to_owned()
             } else {
+                // Whole seconds, counted from the second the clock shows, so
+                // that "in 4s" and "at" agree with the clock beside them.
+                let secs = left.as_millis().div_ceil(1000);
+                let shown = app.now.wall.with_nanosecond(0).unwrap_or(app.now.wall);
+                let at = shown + chrono::Duration::seconds(secs as i64);
                 format!(
-                    "retrying in {} (at {})",
-                    whole_seconds(left),
-                    super::format_time(app, *retry_at_wall, "%H:%M:%S")
+                    "retrying in {secs}s (at {})",
+                    super::format_time(app, at, "%H:%M:%S")
                 )
             };
             vec![
