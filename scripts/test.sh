@@ -26,3 +26,8 @@ done
 
 echo "== cargo test"
 cargo test --workspace
+
+if [ -n "${NOC_TEST_DATABASE_URL:-}" ]; then
+    echo "== cargo test: the server's suite again, on PostgreSQL"
+    NOC_TEST_STORE=postgres cargo test -p noc-server --tests
+fi

@@ -33,6 +33,18 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// A frame that carries nothing: it only wakes a connection so that it
+    /// looks at its lagged flag. Its seq 0 is below every snapshot's.
+    fn wake() -> Self {
+        Frame {
+            seq: 0,
+            text: Utf8Bytes::from_static(""),
+            site: String::new(),
+            severity: Severity::Info,
+            before: None,
+        }
+    }
+
     /// Does a screen with `filter` get this event? Yes when the alert matches
     /// before or after the change, so an alert that moves away still leaves.
     pub fn wanted_by(&self, filter: &SiteFilter) -> bool {
@@ -102,7 +114,7 @@ impl Registry {
     }
 
     /// The subscribers that take `site` or every site.
-    fn candidates<'a>(&'a self, sites: &[&str]) -> HashSet<u64> {
+    fn candidates(&self, sites: &[&str]) -> HashSet<u64> {
         let mut ids: HashSet<u64> = self.every_site.clone();
         for site in sites {
             if let Some(set) = self.by_site.get(&site.to_lowercase()) {
@@ -185,6 +197,20 @@ impl Hub {
                     self.metrics.lagged.inc();
                 }
             }
+        }
+    }
+
+    /// Makes every connection send a fresh snapshot (`"reason":"lagged"`),
+    /// as if its queue had overflowed: for when this hub may have missed
+    /// events (a lost link to a shared store).
+    pub fn resync_all(&self) {
+        let registry = self.registry();
+        for sub in registry.subscribers.values() {
+            if !sub.lagged.swap(true, Ordering::AcqRel) {
+                self.metrics.lagged.inc();
+            }
+            // Wakes the connection; a full queue wakes it anyway.
+            let _ = sub.queue.try_send(Arc::new(Frame::wake()));
         }
     }
 

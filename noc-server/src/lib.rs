@@ -115,7 +115,11 @@ pub async fn run(
         .with_context(|| format!("cannot open the alert store {:?}", cli.database))?;
     let metrics = Metrics::default();
     let hub = Hub::new(SCREEN_QUEUE, metrics.clone());
-    let (writer, writer_task) = Writer::start(store.clone(), hub.clone());
+    // A shared store (PostgreSQL) delivers every instance's events through
+    // its follower; otherwise the writer publishes what it commits.
+    let follower = store.clone().follower();
+    let local_hub = follower.is_none().then(|| hub.clone());
+    let (writer, writer_task) = Writer::start(store.clone(), local_hub);
     let state = AppState {
         store,
         writer,
@@ -129,6 +133,11 @@ pub async fn run(
         shutdown: shutdown.clone(),
         tasks: TaskTracker::new(),
     };
+    if let Some(follow) = follower {
+        state
+            .tasks
+            .spawn(follow(state.hub.clone(), shutdown.clone()));
+    }
     if cli.demo {
         state.tasks.spawn(demo::run(state.clone()));
     }

@@ -26,8 +26,9 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task over `store`, publishing to `hub`.
-    pub fn start(store: Arc<dyn Store>, hub: Arc<Hub>) -> (Writer, JoinHandle<()>) {
+    /// Starts the writer task over `store`. It publishes what it commits to
+    /// `hub`, or leaves that to the store's follower when there is one.
+    pub fn start(store: Arc<dyn Store>, hub: Option<Arc<Hub>>) -> (Writer, JoinHandle<()>) {
         let (queue, rx) = mpsc::channel(QUEUE);
         let task = tokio::spawn(run(store, hub, rx));
         (Writer { queue }, task)
@@ -45,14 +46,18 @@ impl Writer {
     }
 }
 
-async fn run(store: Arc<dyn Store>, hub: Arc<Hub>, mut rx: mpsc::Receiver<(Vec<WriteOp>, Reply)>) {
+async fn run(
+    store: Arc<dyn Store>,
+    hub: Option<Arc<Hub>>,
+    mut rx: mpsc::Receiver<(Vec<WriteOp>, Reply)>,
+) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let (batch, replies): (Vec<_>, Vec<_>) = jobs.drain(..).unzip();
         match store.write(&batch).await {
             Ok(results) => {
                 for (result, reply) in results.into_iter().zip(replies) {
-                    if let Ok(outcomes) = &result {
+                    if let (Ok(outcomes), Some(hub)) = (&result, &hub) {
                         for event in outcomes.iter().filter_map(|o| o.event.as_ref()) {
                             hub.publish(event);
                         }

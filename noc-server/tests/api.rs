@@ -57,6 +57,17 @@ async fn stored(server: &TestServer) -> (usize, String) {
     (all.as_array().map_or(0, Vec::len), events)
 }
 
+/// A bad request: its name, token, content type, body, the status it must
+/// get and a word its error must say.
+type Case<'a> = (
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Vec<u8>,
+    StatusCode,
+    &'a str,
+);
+
 #[tokio::test]
 async fn every_refusal_has_its_status_a_json_error_and_stores_nothing() {
     let server = TestServer::start(&["--max-body", "2000"]).await;
@@ -67,7 +78,7 @@ async fn every_refusal_has_its_status_a_json_error_and_stores_nothing() {
     let big =
         serde_json::to_vec(&json!({"site": "A", "severity": "info", "message": "x".repeat(3000)}))
             .expect("json");
-    let cases: Vec<(&str, Option<&str>, Option<&str>, Vec<u8>, StatusCode, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("no token", None, json_ct, good.clone(), StatusCode::UNAUTHORIZED, "token"),
         ("wrong token", Some("nope"), json_ct, good.clone(), StatusCode::UNAUTHORIZED, "token"),
         ("401 before 415", Some("nope"), Some("text/plain"), b"x".to_vec(), StatusCode::UNAUTHORIZED, "token"),

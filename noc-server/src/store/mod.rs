@@ -5,16 +5,22 @@
 //! which event that emits) is decided here once, in [`apply`], so every
 //! backend behaves alike; backends only load and save rows.
 
+mod postgres;
 mod rows;
 mod sqlite;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use noc_shared::{Alert, EventKind, Severity, SiteFilter, Status};
+use tokio_util::sync::CancellationToken;
 
+use crate::hub::Hub;
 use crate::ingest::AlertInput;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// The most alerts a snapshot holds; `truncated` says when more matched.
@@ -28,7 +34,7 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("unsupported database URL {0:?}: use sqlite://PATH")]
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
     UnsupportedUrl(String),
     #[error("corrupt row for alert {id:?}: {what}")]
     Corrupt { id: String, what: String },
@@ -122,6 +128,11 @@ pub struct StoreSnapshot {
 /// it stored nothing.
 pub type BatchResult = Vec<Result<Vec<Outcome>, WriteError>>;
 
+/// A task that feeds a hub with every event committed by any instance
+/// sharing the store, until the token is cancelled.
+pub type Follower =
+    Box<dyn FnOnce(Arc<Hub>, CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
 /// Durable alert storage.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -143,12 +154,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// Answers when the database does.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// For a store shared by several server instances: the task that
+    /// delivers every instance's events to this instance's hub, in seq
+    /// order. `None` (the default) means this process is the only writer,
+    /// and the writer publishes what it commits.
+    fn follower(self: Arc<Self>) -> Option<Follower> {
+        None
+    }
 }
 
 /// Opens the store named by `url`, creating and migrating it as needed.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::open(url).await?))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
     }

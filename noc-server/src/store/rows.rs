@@ -138,3 +138,182 @@ where
 pub const DISPLAY_ORDER: &str = " ORDER BY severity ASC, created_at DESC, id ASC";
 /// The ORDER BY of the list API: newest first.
 pub const NEWEST_FIRST: &str = " ORDER BY created_at DESC, id ASC";
+
+/// The part of a backend that is the same SQL on SQLite and PostgreSQL,
+/// written once and expanded for each backend's connection type (sqlx's
+/// generic bounds for this would be longer than the code itself).
+///
+/// Expands to `apply_batch`, `read_seq`, `load`, `save`, `list` and
+/// `snapshot_in` in the calling module.
+macro_rules! sql_backend {
+    ($db:ty, $conn:ty) => {
+        /// Applies `batch` inside `tx`, each request under its own savepoint
+        /// (a refused one leaves no trace); returns the outcomes and the last
+        /// seq. Numbers events from `seq + 1`.
+        async fn apply_batch(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            batch: &[Vec<$crate::store::WriteOp>],
+            mut seq: u64,
+        ) -> Result<($crate::store::BatchResult, u64), $crate::store::StoreError> {
+            use sqlx::Acquire;
+            let mut results = Vec::with_capacity(batch.len());
+            for request in batch {
+                let mut savepoint = tx.begin().await?;
+                let mut next_seq = seq;
+                match apply_request(&mut savepoint, request, &mut next_seq).await {
+                    Ok(outcomes) => {
+                        savepoint.commit().await?;
+                        seq = next_seq;
+                        results.push(Ok(outcomes));
+                    }
+                    Err(Failure::Refused(e)) => {
+                        savepoint.rollback().await?;
+                        results.push(Err(e));
+                    }
+                    Err(Failure::Store(e)) => return Err(e),
+                }
+            }
+            Ok((results, seq))
+        }
+
+        /// A request's failure: its own (it stores nothing, the others go
+        /// on) or the database's (the whole batch fails).
+        enum Failure {
+            Refused($crate::store::WriteError),
+            Store($crate::store::StoreError),
+        }
+
+        impl From<sqlx::Error> for Failure {
+            fn from(e: sqlx::Error) -> Self {
+                Failure::Store(e.into())
+            }
+        }
+
+        /// Applies one request's ops in order, numbering events from `*seq + 1`.
+        async fn apply_request(
+            conn: &mut $conn,
+            request: &[$crate::store::WriteOp],
+            seq: &mut u64,
+        ) -> Result<Vec<$crate::store::Outcome>, Failure> {
+            let mut outcomes = Vec::with_capacity(request.len());
+            for op in request {
+                let existing = load(conn, op.id()).await.map_err(Failure::Store)?;
+                let (alert, kind) =
+                    $crate::store::apply(existing.as_ref(), op, $crate::store::now())
+                        .map_err(Failure::Refused)?;
+                let event = match kind {
+                    None => None,
+                    Some(kind) => {
+                        save(conn, &alert).await?;
+                        *seq += 1;
+                        Some($crate::store::Event::new(
+                            kind,
+                            *seq,
+                            &alert,
+                            existing.as_ref(),
+                        ))
+                    }
+                };
+                outcomes.push($crate::store::Outcome { alert, event });
+            }
+            Ok(outcomes)
+        }
+
+        /// The last event's seq; `lock` is appended to the query (`FOR UPDATE`).
+        async fn read_seq(conn: &mut $conn, lock: &str) -> Result<u64, $crate::store::StoreError> {
+            let value: i64 = sqlx::query_scalar(&format!(
+                "SELECT value FROM counters WHERE name = 'seq'{lock}"
+            ))
+            .fetch_one(conn)
+            .await?;
+            Ok(u64::try_from(value).unwrap_or_default())
+        }
+
+        async fn write_seq(conn: &mut $conn, seq: u64) -> Result<(), sqlx::Error> {
+            sqlx::query("UPDATE counters SET value = $1 WHERE name = 'seq'")
+                .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+
+        async fn load(
+            conn: &mut $conn,
+            id: &str,
+        ) -> Result<Option<noc_shared::Alert>, $crate::store::StoreError> {
+            let sql = format!(
+                "SELECT {} FROM alerts WHERE id = $1",
+                $crate::store::rows::COLUMNS
+            );
+            let row: Option<$crate::store::rows::AlertRow> =
+                sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+            row.map(noc_shared::Alert::try_from).transpose()
+        }
+
+        async fn save(conn: &mut $conn, alert: &noc_shared::Alert) -> Result<(), sqlx::Error> {
+            let r = $crate::store::rows::AlertRow::from(alert);
+            sqlx::query($crate::store::rows::UPSERT)
+                .bind(r.id)
+                .bind(r.site)
+                .bind(r.severity)
+                .bind(r.message)
+                .bind(r.host)
+                .bind(r.source)
+                .bind(r.status)
+                .bind(r.created_at)
+                .bind(r.updated_at)
+                .bind(r.resolved_at)
+                .bind(r.acked_by)
+                .bind(r.acked_at)
+                .bind($crate::store::rows::site_key(&alert.site))
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+
+        /// `GET /api/v1/alerts`: newest first.
+        async fn list(
+            pool: &sqlx::Pool<$db>,
+            query: &$crate::store::ListQuery,
+        ) -> Result<Vec<noc_shared::Alert>, $crate::store::StoreError> {
+            use $crate::store::{StatusFilter, rows};
+            let mut sql = rows::select_matching::<$db>(&query.filter);
+            match query.status {
+                StatusFilter::Active => sql.push(" AND status = 'active'"),
+                StatusFilter::Resolved => sql.push(" AND status = 'resolved'"),
+                StatusFilter::All => &mut sql,
+            };
+            sql.push(rows::NEWEST_FIRST)
+                .push(" LIMIT ")
+                .push_bind(rows::limit(query.limit));
+            rows::alerts(sql.build_query_as().fetch_all(pool).await?)
+        }
+
+        /// The active alerts of `filter` and the seq they contain, read inside
+        /// `tx`, whose isolation the caller has set so that both agree.
+        async fn snapshot_in(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            filter: &noc_shared::SiteFilter,
+            max: usize,
+        ) -> Result<$crate::store::StoreSnapshot, $crate::store::StoreError> {
+            use $crate::store::rows;
+            let seq = read_seq(tx, "").await?;
+            let mut sql = rows::select_matching::<$db>(filter);
+            sql.push(" AND status = 'active'")
+                .push(rows::DISPLAY_ORDER)
+                .push(" LIMIT ");
+            sql.push_bind(rows::limit(max.saturating_add(1)));
+            let found: Vec<rows::AlertRow> = sql.build_query_as().fetch_all(&mut **tx).await?;
+            let mut alerts = rows::alerts(found)?;
+            let truncated = alerts.len() > max;
+            alerts.truncate(max);
+            Ok($crate::store::StoreSnapshot {
+                seq,
+                alerts,
+                truncated,
+            })
+        }
+    };
+}
+
+pub(super) use sql_backend;

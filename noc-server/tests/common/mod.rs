@@ -44,7 +44,7 @@ impl TestServer {
     /// (`--ingest-token`, `--database`, `--listen`).
     pub async fn start(extra: &[&str]) -> TestServer {
         let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
-        let database = format!("sqlite://{}", dir.path().join("noc.db").display());
+        let database = fresh_database(&dir).await;
         TestServer::start_on(dir, database, "127.0.0.1:0", extra).await
     }
 
@@ -142,12 +142,78 @@ impl TestServer {
                 .expect("server ran cleanly");
         }
     }
+
+    /// Stops the server and drops its PostgreSQL test database, if any.
+    pub async fn stop_and_drop_database(self) {
+        let database = self.database.clone();
+        self.stop().await;
+        drop_postgres_database(&database).await;
+    }
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// The PostgreSQL server the tests may use, from `NOC_TEST_DATABASE_URL`.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("NOC_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A new, empty database for one test: a SQLite file in `dir`, or, when
+/// `NOC_TEST_STORE=postgres`, a new PostgreSQL database on the server of
+/// `NOC_TEST_DATABASE_URL` (the whole suite then runs on PostgreSQL).
+pub async fn fresh_database(dir: &TempDir) -> String {
+    if std::env::var("NOC_TEST_STORE").as_deref() == Ok("postgres") {
+        let base = postgres_url().expect("NOC_TEST_STORE=postgres needs NOC_TEST_DATABASE_URL");
+        return fresh_postgres_database(&base).await;
+    }
+    format!("sqlite://{}", dir.path().join("noc.db").display())
+}
+
+/// Creates an empty database beside the one `base` names and returns its URL.
+pub async fn fresh_postgres_database(base: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("noc_test_{}", uuid_like());
+    let mut conn = sqlx::PgConnection::connect(base)
+        .await
+        .expect("connect to NOC_TEST_DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("CREATE DATABASE");
+    let (server, _) = base.rsplit_once('/').expect("a URL ending in /DATABASE");
+    format!("{server}/{name}")
+}
+
+/// Drops a database made by [`fresh_postgres_database`]; SQLite files go
+/// with their temporary directory.
+pub async fn drop_postgres_database(url: &str) {
+    use sqlx::Connection;
+    let (Some(base), Some((_, name))) = (postgres_url(), url.rsplit_once('/')) else {
+        return;
+    };
+    if !url.starts_with("postgres") || !name.starts_with("noc_test_") {
+        return;
+    }
+    if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await;
+    }
+}
+
+/// A name unique enough for a test database.
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{}_{nanos}", std::process::id())
 }
 
 /// Binds `addr`, retrying a moment while a stopped server's port is freed.

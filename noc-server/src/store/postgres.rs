@@ -1,0 +1,245 @@
+//! The PostgreSQL backend, for several server instances behind one address.
+//!
+//! PostgreSQL is both the store and the bus between instances: each write
+//! transaction locks the `seq` counter row (so seqs are gapless and commit
+//! in order), appends its events to the `events` table and sends a NOTIFY.
+//! Every instance's follower ([`PostgresStore::follow`]) reads the events
+//! table by `seq` and feeds its own hub, so a screen on any instance sees
+//! every instance's alerts in one global order.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use noc_shared::{Alert, EventKind, Severity, SiteFilter};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::{PgConnection, PgPool, Postgres};
+use tokio_util::sync::CancellationToken;
+
+use super::{BatchResult, Event, Follower, ListQuery, Store, StoreError, StoreSnapshot, WriteOp};
+use crate::hub::Hub;
+
+super::rows::sql_backend!(Postgres, PgConnection);
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The NOTIFY channel of committed events.
+const CHANNEL: &str = "noc_events";
+/// Events kept in the `events` table for followers that reconnect.
+const KEEP_EVENTS: i64 = 100_000;
+/// A follower also looks for new events this often, whatever NOTIFY says.
+const POLL: Duration = Duration::from_secs(2);
+
+/// Alerts in PostgreSQL, shared by every instance.
+pub struct PostgresStore {
+    pool: PgPool,
+    /// The seq when this instance opened the store: its follower publishes
+    /// every event after it, so nothing committed after start-up is missed.
+    start_seq: u64,
+}
+
+/// An event as the `events` table keeps it.
+#[derive(Serialize, Deserialize)]
+struct EventRecord {
+    kind: String,
+    alert: Alert,
+    before: Option<(String, Severity)>,
+}
+
+impl PostgresStore {
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            // /healthz must answer 503 quickly when the database is gone.
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        let start_seq = read_seq(&mut *pool.acquire().await?, "").await?;
+        Ok(PostgresStore { pool, start_seq })
+    }
+
+    /// Feeds `hub` with every committed event, from every instance, in seq
+    /// order, until `shutdown`. When the listening connection is lost it
+    /// reconnects by itself and resyncs every screen of this instance.
+    pub async fn follow(self: Arc<Self>, hub: Arc<Hub>, shutdown: CancellationToken) {
+        let mut cursor = self.start_seq;
+        let mut reconnecting = false;
+        let mut retry = Duration::from_millis(250);
+        loop {
+            let listener = tokio::select! {
+                () = shutdown.cancelled() => return,
+                l = self.listen() => l,
+            };
+            let mut listener = match listener {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in = ?retry, "cannot listen for events; retrying");
+                    tokio::select! {
+                        () = shutdown.cancelled() => return,
+                        () = tokio::time::sleep(retry) => {}
+                    }
+                    retry = (retry * 2).min(Duration::from_secs(10));
+                    continue;
+                }
+            };
+            retry = Duration::from_millis(250);
+            if reconnecting {
+                // Screens may hold a picture with a hole in it: replace it.
+                tracing::warn!("event listener reconnected; resyncing every screen");
+                hub.resync_all();
+            }
+            reconnecting = true;
+            if let Err(e) = self
+                .follow_connected(&mut listener, &hub, &mut cursor, &shutdown)
+                .await
+            {
+                tracing::warn!(error = %e, "event listener lost its connection");
+            }
+            if shutdown.is_cancelled() {
+                return;
+            }
+        }
+    }
+
+    async fn listen(&self) -> Result<PgListener, sqlx::Error> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        // Without this, `recv` would reconnect silently and hide the hole.
+        listener.ignore_pool_close_event(true);
+        listener.listen(CHANNEL).await?;
+        Ok(listener)
+    }
+
+    async fn follow_connected(
+        &self,
+        listener: &mut PgListener,
+        hub: &Hub,
+        cursor: &mut u64,
+        shutdown: &CancellationToken,
+    ) -> Result<(), StoreError> {
+        let mut poll = tokio::time::interval(POLL);
+        loop {
+            self.catch_up(hub, cursor).await?;
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                notification = listener.try_recv() => {
+                    if notification?.is_none() {
+                        return Err(StoreError::Database(sqlx::Error::PoolClosed));
+                    }
+                }
+                _ = poll.tick() => {}
+            }
+        }
+    }
+
+    /// Publishes every event after `cursor`, in order.
+    async fn catch_up(&self, hub: &Hub, cursor: &mut u64) -> Result<(), StoreError> {
+        let from = *cursor;
+        let found: Vec<(i64, String)> =
+            sqlx::query_as("SELECT seq, payload FROM events WHERE seq > $1 ORDER BY seq")
+                .bind(i64::try_from(from).unwrap_or(i64::MAX))
+                .fetch_all(&self.pool)
+                .await?;
+        for (seq, payload) in found {
+            let seq = u64::try_from(seq).unwrap_or_default();
+            let record: EventRecord =
+                serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt {
+                    id: format!("event {seq}"),
+                    what: e.to_string(),
+                })?;
+            let kind = match record.kind.as_str() {
+                "alert.created" => EventKind::Created,
+                "alert.updated" => EventKind::Updated,
+                "alert.resolved" => EventKind::Resolved,
+                _ => EventKind::Acknowledged,
+            };
+            hub.publish(&Event {
+                kind,
+                seq,
+                alert: record.alert,
+                before: record.before,
+            });
+            *cursor = seq;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for PostgresStore {
+    async fn write(&self, batch: &[Vec<WriteOp>]) -> Result<BatchResult, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The row lock that orders every writer of every instance: seqs are
+        // gapless and commit in order, so followers can read by seq.
+        let first = read_seq(&mut tx, " FOR UPDATE").await?;
+        let (results, seq) = apply_batch(&mut tx, batch, first).await?;
+        if seq != first {
+            let events = results
+                .iter()
+                .flatten()
+                .flatten()
+                .filter_map(|o| o.event.as_ref());
+            for event in events {
+                let record = EventRecord {
+                    kind: event.kind.as_str().to_owned(),
+                    alert: event.alert.clone(),
+                    before: event.before.clone(),
+                };
+                let payload = serde_json::to_string(&record).map_err(|e| StoreError::Corrupt {
+                    id: event.alert.id.clone(),
+                    what: e.to_string(),
+                })?;
+                sqlx::query("INSERT INTO events (seq, payload) VALUES ($1, $2)")
+                    .bind(i64::try_from(event.seq).unwrap_or(i64::MAX))
+                    .bind(payload)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            write_seq(&mut tx, seq).await?;
+            let last = i64::try_from(seq).unwrap_or(i64::MAX);
+            sqlx::query("DELETE FROM events WHERE seq <= $1")
+                .bind(last - KEEP_EVENTS)
+                .execute(&mut *tx)
+                .await?;
+            // Delivered to every listener when (and only if) this commits.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(last.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Alert>, StoreError> {
+        load(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Vec<Alert>, StoreError> {
+        list(&self.pool, query).await
+    }
+
+    async fn snapshot(&self, filter: &SiteFilter, max: usize) -> Result<StoreSnapshot, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // One snapshot of the database for both reads.
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let snapshot = snapshot_in(&mut tx, filter, max).await?;
+        tx.commit().await?;
+        Ok(snapshot)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn follower(self: Arc<Self>) -> Option<Follower> {
+        Some(Box::new(move |hub, shutdown| {
+            Box::pin(self.follow(hub, shutdown))
+        }))
+    }
+}
