@@ -88,6 +88,45 @@ pub struct Cli {
     /// Feed made-up alerts from a few sites, for a first look.
     #[arg(long)]
     pub demo: bool,
+
+    #[command(flatten)]
+    pub limits: Limits,
+
+    /// Browser origins allowed to open the WebSocket, comma-separated (e.g.
+    /// `https://noc.example.org`). When set, an upgrade whose `Origin` is
+    /// another is refused with 403 (cross-site WebSocket hijacking);
+    /// clients that send no `Origin` (terminal clients) are not affected.
+    #[arg(long, env = "NOC_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+}
+
+/// What one client may ask of the server. Each has a flag, so a site with
+/// unusual needs can move it, and a default that a NOC never reaches.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Limits {
+    /// Screens connected at once; more are refused with 503.
+    #[arg(long, env = "NOC_MAX_SCREENS", default_value_t = 10_000)]
+    pub max_screens: usize,
+
+    /// Largest WebSocket message a screen may send, in bytes; more closes
+    /// the connection with 1009.
+    #[arg(long, env = "NOC_MAX_WS_MESSAGE", default_value_t = 64 * 1024)]
+    pub max_ws_message: usize,
+
+    /// Largest WebSocket frame a screen may send, in bytes.
+    #[arg(long, env = "NOC_MAX_WS_FRAME", default_value_t = 64 * 1024)]
+    pub max_ws_frame: usize,
+
+    /// Sites (after expanding groups) one subscription may name.
+    #[arg(long, env = "NOC_MAX_SUBSCRIPTION_SITES", default_value_t = 1000)]
+    pub max_subscription_sites: usize,
+
+    /// Messages per second a screen may send (a pong per heartbeat and a
+    /// rare subscribe are far below it); a burst of twice as many is let
+    /// through, beyond that messages are refused with an error event, and a
+    /// screen that keeps flooding is closed with 1008.
+    #[arg(long, env = "NOC_MAX_CLIENT_RATE", default_value_t = 20)]
+    pub max_client_rate: u32,
 }
 
 fn parse_interval(s: &str) -> Result<Duration, String> {

@@ -40,11 +40,12 @@ use anyhow::Context;
 use axum::serve::ListenerExt;
 use noc_shared::{Severity, SiteFilter};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::Auth;
-use crate::config::{Cli, Secret};
+use crate::config::{Cli, Limits, Secret};
 use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::screens::Screens;
@@ -73,6 +74,11 @@ pub struct AppState {
     pub metrics: Metrics,
     pub heartbeat: Duration,
     pub max_body: usize,
+    pub limits: Limits,
+    /// Lower-cased origins allowed to open the WebSocket; empty allows all.
+    pub allowed_origins: Arc<Vec<String>>,
+    /// One permit per connected screen, up to `--max-screens`.
+    pub screen_slots: Arc<Semaphore>,
     /// Cancelled on SIGTERM or Ctrl-C: every screen closes with 1001.
     pub shutdown: CancellationToken,
     /// The screens' tasks, which axum's graceful shutdown does not wait for.
@@ -84,6 +90,12 @@ impl AppState {
     pub fn filter(&self, entries: Option<Vec<String>>, min_severity: Severity) -> SiteFilter {
         SiteFilter::new(entries.map(|e| self.groups.expand(&e)), min_severity)
     }
+}
+
+/// An origin as browsers send it: scheme, host and port, lower-cased,
+/// without a trailing slash.
+pub fn normalize_origin(origin: &str) -> String {
+    origin.trim().trim_end_matches('/').to_lowercase()
 }
 
 /// Serves on `listener` until `shutdown` is cancelled, then closes every
@@ -130,6 +142,14 @@ pub async fn run(
         metrics,
         heartbeat: cli.heartbeat_interval,
         max_body: cli.max_body,
+        limits: cli.limits.clone(),
+        allowed_origins: Arc::new(
+            cli.allowed_origins
+                .iter()
+                .map(|o| normalize_origin(o))
+                .collect(),
+        ),
+        screen_slots: Arc::new(Semaphore::new(cli.limits.max_screens)),
         shutdown: shutdown.clone(),
         tasks: TaskTracker::new(),
     };

@@ -6,14 +6,21 @@ mod health;
 mod ws;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
+use axum::http::Request;
 use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
 
 pub use alerts::ingest;
-pub use ws::MAX_CLIENT_MESSAGE;
+
+/// The span of one request: method and path only. Never the query string
+/// (it may hold a `token`) nor the headers (`Authorization`).
+fn request_span(request: &Request<Body>) -> tracing::Span {
+    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+}
 
 /// Every endpoint of the contract.
 pub fn app(state: AppState) -> Router {
@@ -36,6 +43,6 @@ pub fn app(state: AppState) -> Router {
         .fallback(health::not_found)
         .method_not_allowed_fallback(health::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

@@ -11,6 +11,7 @@ use axum::extract::ws::{
 };
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
+use axum::http::header::ORIGIN;
 use axum::response::Response;
 use futures_util::SinkExt;
 use noc_shared::{
@@ -18,15 +19,13 @@ use noc_shared::{
 };
 use tokio::time::{Instant, interval_at, timeout};
 
-use crate::AppState;
 use crate::auth::bearer;
 use crate::error::ApiError;
 use crate::hub::{Frame, Subscription};
 use crate::screens::ScreenHandle;
 use crate::store::SNAPSHOT_LIMIT;
+use crate::{AppState, normalize_origin};
 
-/// The largest message or frame a screen may send; more closes with 1009.
-pub const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
 /// Queued frames written with one flush, at most.
 const WRITE_BATCH: usize = 64;
 
@@ -35,6 +34,9 @@ const GOING_AWAY: u16 = 1001;
 const TOO_BIG: u16 = 1009;
 const INTERNAL: u16 = 1011;
 const NORMAL: u16 = 1000;
+const POLICY: u16 = 1008;
+/// Refused messages in a row after which a flooding screen is closed.
+const FLOOD: u32 = 200;
 
 pub async fn ws_alerts(
     State(state): State<AppState>,
@@ -50,6 +52,7 @@ pub async fn ws_alerts(
     if !state.auth.may_view(token) {
         return Err(ApiError::Unauthorized);
     }
+    check_origin(&state, &headers)?;
     let upgrade = upgrade.map_err(|e| {
         ApiError::BadRequest(format!("{e}: /ws/alerts takes a WebSocket connection"))
     })?;
@@ -67,17 +70,26 @@ pub async fn ws_alerts(
         params.get("sites").and_then(|s| parse_site_list(s)),
         min_severity,
     );
+    check_site_count(&state, &filter).map_err(ApiError::Unprocessable)?;
     let name = params
         .get("client")
         .map(|s| s.trim().chars().take(100).collect::<String>())
         .filter(|s| !s.is_empty());
+    // Held by the connection for its whole life.
+    let slot = state.screen_slots.clone().try_acquire_owned().map_err(|_| {
+        ApiError::Busy(format!(
+            "too many screens connected (the limit is {}); try again later or raise --max-screens",
+            state.limits.max_screens
+        ))
+    })?;
     let tasks = state.tasks.clone();
+    let limits = &state.limits;
     Ok(upgrade
         .read_buffer_size(4 * 1024)
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(1024 * 1024)
-        .max_message_size(MAX_CLIENT_MESSAGE)
-        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .max_message_size(limits.max_ws_message)
+        .max_frame_size(limits.max_ws_frame.min(limits.max_ws_message))
         .on_upgrade(move |socket| {
             tasks.track_future(async move {
                 let screen =
@@ -87,8 +99,79 @@ pub async fn ws_alerts(
                 let sub = state.hub.subscribe(filter.clone());
                 let mut conn = Connection::new(state, screen, sub, filter);
                 conn.run(socket).await;
+                drop(slot);
             })
         }))
+}
+
+/// Refuses a browser page from an origin that `--allowed-origins` does not
+/// name (cross-site WebSocket hijacking). Requests without `Origin` are not
+/// from a browser page and pass.
+fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(origin) = headers.get(ORIGIN) else {
+        return Ok(());
+    };
+    if state.allowed_origins.is_empty() {
+        return Ok(());
+    }
+    let origin = origin.to_str().map(normalize_origin).unwrap_or_default();
+    if state.allowed_origins.contains(&origin) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "origin {origin:?} is not in --allowed-origins"
+        )))
+    }
+}
+
+/// A subscription may name at most `--max-subscription-sites` sites.
+fn check_site_count(state: &AppState, filter: &SiteFilter) -> Result<(), String> {
+    let count = filter.sites().map_or(0, <[String]>::len);
+    let max = state.limits.max_subscription_sites;
+    if count > max {
+        return Err(format!(
+            "the subscription names {count} sites; at most {max} are allowed"
+        ));
+    }
+    Ok(())
+}
+
+/// A token bucket over a screen's messages: `rate` per second, bursts of
+/// twice that.
+struct RateLimit {
+    rate: f64,
+    tokens: f64,
+    last: Instant,
+    /// Messages refused since the last one let through.
+    refused: u32,
+}
+
+impl RateLimit {
+    fn new(rate: u32) -> Self {
+        let rate = f64::from(rate.max(1));
+        RateLimit {
+            rate,
+            tokens: rate * 2.0,
+            last: Instant::now(),
+            refused: 0,
+        }
+    }
+
+    /// Takes a token if there is one.
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate)
+            .min(self.rate * 2.0);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            self.refused = 0;
+            true
+        } else {
+            self.refused += 1;
+            false
+        }
+    }
 }
 
 /// Why a connection ended, when it was not the screen's own choice.
@@ -114,10 +197,12 @@ struct Connection {
     last_seq: u64,
     last_heard: Instant,
     heartbeat_sent: Option<Instant>,
+    rate: RateLimit,
 }
 
 impl Connection {
     fn new(state: AppState, screen: ScreenHandle, sub: Subscription, filter: SiteFilter) -> Self {
+        let rate = RateLimit::new(state.limits.max_client_rate);
         Connection {
             state,
             screen,
@@ -126,6 +211,7 @@ impl Connection {
             last_seq: 0,
             last_heard: Instant::now(),
             heartbeat_sent: None,
+            rate,
         }
     }
 
@@ -252,43 +338,76 @@ impl Connection {
         self.last_heard = Instant::now();
         self.screen.seen();
         match message {
-            Message::Text(text) => match ClientMessage::from_json(text.as_str()) {
-                Ok(ClientMessage::Subscribe {
-                    sites,
-                    min_severity,
-                }) => {
-                    let min = min_severity.unwrap_or(self.filter.min_severity());
-                    self.filter = self.state.filter(Some(sites), min);
-                    self.sub.set_filter(self.filter.clone());
-                    self.screen
-                        .set_sites(self.filter.sites().map(<[String]>::to_vec));
-                    self.send_snapshot(socket, SnapshotReason::Subscribe).await
-                }
-                Ok(ClientMessage::Pong { .. }) => {
-                    if let Some(sent) = self.heartbeat_sent {
-                        self.screen.set_rtt(sent.elapsed());
-                    }
-                    Ok(())
-                }
-                Err(e) => {
-                    self.send(socket, ServerMessage::Error { message: e.0 })
-                        .await
-                }
-            },
-            Message::Binary(_) => {
-                let message =
-                    "binary frames are not part of the protocol; send JSON text frames".into();
-                self.send(socket, ServerMessage::Error { message }).await
-            }
             Message::Pong(_) => {
-                if let Some(sent) = self.heartbeat_sent {
-                    self.screen.set_rtt(sent.elapsed());
-                }
+                self.measure_rtt();
                 Ok(())
             }
             // Pings are answered by the WebSocket layer; Close is handled by the caller.
             Message::Ping(_) | Message::Close(_) => Ok(()),
+            _ if !self.rate.allow() => self.refuse_flood(socket).await,
+            Message::Text(text) => match ClientMessage::from_json(text.as_str()) {
+                Ok(ClientMessage::Subscribe {
+                    sites,
+                    min_severity,
+                }) => self.subscribe(socket, sites, min_severity).await,
+                Ok(ClientMessage::Pong { .. }) => {
+                    self.measure_rtt();
+                    Ok(())
+                }
+                Err(e) => self.send_error(socket, e.0).await,
+            },
+            Message::Binary(_) => {
+                let message = "binary frames are not part of the protocol; send JSON text frames";
+                self.send_error(socket, message.into()).await
+            }
         }
+    }
+
+    /// Replaces the filter and answers with its snapshot; a filter over the
+    /// site limit is refused and the old one stays.
+    async fn subscribe(
+        &mut self,
+        socket: &mut WebSocket,
+        sites: Vec<String>,
+        min_severity: Option<Severity>,
+    ) -> Result<(), End> {
+        let min = min_severity.unwrap_or(self.filter.min_severity());
+        let filter = self.state.filter(Some(sites), min);
+        if let Err(message) = check_site_count(&self.state, &filter) {
+            return self.send_error(socket, message).await;
+        }
+        self.filter = filter;
+        self.sub.set_filter(self.filter.clone());
+        self.screen
+            .set_sites(self.filter.sites().map(<[String]>::to_vec));
+        self.send_snapshot(socket, SnapshotReason::Subscribe).await
+    }
+
+    /// Says once that messages are being refused; closes a screen that
+    /// keeps flooding.
+    async fn refuse_flood(&mut self, socket: &mut WebSocket) -> Result<(), End> {
+        match self.rate.refused {
+            1 => {
+                let rate = self.state.limits.max_client_rate;
+                self.send_error(
+                    socket,
+                    format!("too many messages: at most {rate} per second; this one was ignored"),
+                )
+                .await
+            }
+            n if n >= FLOOD => Err(End::Close(POLICY, "message rate limit exceeded")),
+            _ => Ok(()),
+        }
+    }
+
+    fn measure_rtt(&self) {
+        if let Some(sent) = self.heartbeat_sent {
+            self.screen.set_rtt(sent.elapsed());
+        }
+    }
+
+    async fn send_error(&self, socket: &mut WebSocket, message: String) -> Result<(), End> {
+        self.send(socket, ServerMessage::Error { message }).await
     }
 
     /// Closes a silent screen, or sends the heartbeat and a Ping.
