@@ -37,9 +37,38 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// `GET /`: the browser NOC screen, embedded in the binary.
-pub async fn index() -> Html<&'static str> {
-    Html(include_str!("../../web/index.html"))
+/// The browser NOC screen's files, embedded in the binary so that the
+/// server is one file to deploy. They are edited in `web/` (no build step).
+const INDEX_HTML: &str = include_str!("../../web/index.html");
+const APP_JS: &str = include_str!("../../web/app.js");
+const STYLE_CSS: &str = include_str!("../../web/style.css");
+
+/// The screen's files change with the binary: a browser must ask again
+/// rather than keep a page from before an upgrade.
+const NO_CACHE: (header::HeaderName, &str) = (header::CACHE_CONTROL, "no-cache");
+
+/// `GET /`: the browser NOC screen.
+pub async fn index() -> impl IntoResponse {
+    ([NO_CACHE], Html(INDEX_HTML))
+}
+
+/// `GET /app.js`: the screen's script.
+pub async fn app_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            NO_CACHE,
+        ],
+        APP_JS,
+    )
+}
+
+/// `GET /style.css`: the screen's style sheet.
+pub async fn style_css() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), NO_CACHE],
+        STYLE_CSS,
+    )
 }
 
 pub async fn not_found() -> ApiError {

@@ -40,6 +40,8 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .route("/", get(health::index))
+        .route("/app.js", get(health::app_js))
+        .route("/style.css", get(health::style_css))
         .fallback(health::not_found)
         .method_not_allowed_fallback(health::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
