@@ -260,7 +260,7 @@ async fn first_seen_resolved_entry_is_stored_resolved() {
         "alertmanager",
         Status::Resolved,
     );
-    assert_eq!(answer, [alert.clone()]);
+    assert_eq!(answer, std::slice::from_ref(&alert));
     let (kind, got) = next_event(&mut screen).await;
     assert_eq!((kind, got), (EventKind::Resolved, alert));
     // Resolving a resolved alert answers 200 and emits nothing.

@@ -6,7 +6,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -176,7 +176,7 @@ fn params(
 
 /// Runs the media type's script in `zabbix_js` with `params`; returns
 /// whether it succeeded, and its standard output and error.
-async fn run(zabbix_js: &PathBuf, params: &serde_json::Map<String, Value>) -> (bool, String) {
+async fn run(zabbix_js: &Path, params: &serde_json::Map<String, Value>) -> (bool, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("params.json");
     std::fs::write(&input, Value::Object(params.clone()).to_string()).expect("write params");
