@@ -48,6 +48,11 @@ impl PartialOrd for OrderKey {
 pub struct AlertBook {
     by_id: HashMap<String, Alert>,
     order: BTreeSet<OrderKey>,
+    /// Alerts per severity, in [`Severity::ALL`] order, kept as alerts come
+    /// and go so that the counts row costs nothing per frame.
+    counts: [usize; 5],
+    /// The acknowledged part of `counts`.
+    acked: [usize; 5],
 }
 
 impl AlertBook {
@@ -60,6 +65,8 @@ impl AlertBook {
     pub fn replace_all(&mut self, alerts: impl IntoIterator<Item = Alert>) {
         self.by_id.clear();
         self.order.clear();
+        self.counts = [0; 5];
+        self.acked = [0; 5];
         for alert in alerts {
             self.upsert(alert);
         }
@@ -68,6 +75,7 @@ impl AlertBook {
     /// Inserts or replaces the alert with this id; returns the old one.
     pub fn upsert(&mut self, alert: Alert) -> Option<Alert> {
         let old = self.remove(&alert.id);
+        self.tally(&alert, 1);
         self.order.insert(OrderKey::of(&alert));
         self.by_id.insert(alert.id.clone(), alert);
         old
@@ -77,7 +85,27 @@ impl AlertBook {
     pub fn remove(&mut self, id: &str) -> Option<Alert> {
         let old = self.by_id.remove(id)?;
         self.order.remove(&OrderKey::of(&old));
+        self.tally(&old, -1);
         Some(old)
+    }
+
+    /// Adds (`+1`) or takes away (`-1`) `alert` from the counts.
+    fn tally(&mut self, alert: &Alert, sign: isize) {
+        let rank = alert.severity.rank();
+        self.counts[rank] = self.counts[rank].saturating_add_signed(sign);
+        if alert.is_acked() {
+            self.acked[rank] = self.acked[rank].saturating_add_signed(sign);
+        }
+    }
+
+    /// Alerts per severity, most severe first.
+    pub fn counts(&self) -> [usize; 5] {
+        self.counts
+    }
+
+    /// Acknowledged alerts per severity, most severe first.
+    pub fn acked_counts(&self) -> [usize; 5] {
+        self.acked
     }
 
     /// The alert with this id.
@@ -160,8 +188,16 @@ mod tests {
         assert_eq!(book.len(), 2);
         let ids: Vec<&str> = book.iter().map(|a| a.id.as_str()).collect();
         assert_eq!(ids, ["a", "b"]);
+        assert_eq!(book.counts(), [1, 0, 0, 1, 0]);
+        let mut acked = alert("b", Severity::Warning, 1);
+        acked.acked_at = Some(acked.created_at);
+        book.upsert(acked);
+        assert_eq!(book.acked_counts(), [0, 0, 0, 1, 0]);
         assert!(book.remove("a").is_some());
         assert!(book.remove("a").is_none());
         assert_eq!(book.iter().count(), 1);
+        assert_eq!(book.counts(), [0, 0, 0, 1, 0]);
+        book.remove("b");
+        assert_eq!((book.counts(), book.acked_counts()), ([0; 5], [0; 5]));
     }
 }

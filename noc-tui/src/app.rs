@@ -212,17 +212,31 @@ impl App {
         if self.show_acked {
             0
         } else {
-            self.alerts.iter().filter(|a| a.is_acked()).count()
+            self.alerts.acked_counts().iter().sum()
         }
     }
 
     /// Visible alerts per severity, in [`Severity::ALL`] order.
     pub fn counts(&self) -> [usize; 5] {
-        let mut counts = [0; 5];
-        for alert in self.visible_alerts() {
-            counts[alert.severity.rank()] += 1;
+        let mut counts = self.alerts.counts();
+        if !self.show_acked {
+            for (count, acked) in counts.iter_mut().zip(self.alerts.acked_counts()) {
+                *count -= acked;
+            }
         }
         counts
+    }
+
+    /// How many alerts the list shows.
+    pub fn visible_count(&self) -> usize {
+        self.counts().iter().sum()
+    }
+
+    /// The first row to draw when `rows` rows exist: the scroll, pulled back
+    /// if the list has shrunk since (network events do not clamp it, so
+    /// that a storm of resolutions costs nothing extra).
+    pub fn first_row(&self, rows: usize) -> usize {
+        self.scroll.min(rows.saturating_sub(self.page_rows()))
     }
 
     /// True while `id` should stand out.
@@ -235,7 +249,7 @@ impl App {
     /// Rows in the current view, for clamping the scroll.
     fn row_count(&self) -> usize {
         match self.view {
-            View::Alerts => self.visible_alerts().count(),
+            View::Alerts => self.visible_count(),
             View::Sites => crate::ui::sites::site_rows(self).len(),
         }
     }
@@ -391,7 +405,6 @@ fn apply_snapshot(app: &mut App, snapshot: Snapshot, now: Now) {
     app.stale = false;
     // A snapshot is as good a sign of life as a heartbeat.
     app.last_heartbeat = Some(now.instant);
-    app.clamp_scroll();
 }
 
 /// Applies one alert event; returns whether the bell should ring.
@@ -403,7 +416,6 @@ fn apply_event(app: &mut App, kind: EventKind, alert: Alert, now: Now) -> bool {
     if !keep {
         app.alerts.remove(&alert.id);
         app.highlights.remove(&alert.id);
-        app.clamp_scroll();
         return false;
     }
     let previous = app.alerts.get(&alert.id).map(|a| a.severity);
@@ -625,13 +637,15 @@ pub(crate) mod tests {
         update(&mut app, key(KeyCode::Home), now);
         update(&mut app, key(KeyCode::Up), now);
         assert_eq!(app.scroll, 0);
-        // A shorter list pulls the scroll back.
+        // A shorter list pulls the scroll back when drawn, and at the next key.
         update(&mut app, key(KeyCode::End), now);
         update(
             &mut app,
             snapshot(vec![alert("x", "S", Severity::Info, 0)]),
             now,
         );
+        assert_eq!(app.first_row(app.visible_count()), 0);
+        update(&mut app, key(KeyCode::Up), now);
         assert_eq!(app.scroll, 0);
     }
 

@@ -88,7 +88,7 @@ pub fn render(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let page = usize::from(table.height.saturating_sub(1));
     let rows: Vec<Row> = app
         .visible_alerts()
-        .skip(app.scroll)
+        .skip(app.first_row(app.visible_count()))
         .take(page)
         .map(|alert| alert_row(app, theme, columns, alert))
         .collect();
@@ -111,12 +111,12 @@ pub fn render(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
 
 /// "ALERTS 12", the scroll position, and the stale mark when the link is down.
 fn title_line(app: &App, theme: Theme) -> Line<'static> {
-    let total = app.visible_alerts().count();
+    let total = app.visible_count();
     let mut spans = vec![Span::styled(format!("ALERTS {total}"), theme.heading())];
     let page = app.page_rows();
     if total > page {
-        let first = app.scroll + 1;
-        let last = (app.scroll + page).min(total);
+        let first = app.first_row(total) + 1;
+        let last = (first - 1 + page).min(total);
         spans.push(Span::raw(format!("  rows {first}-{last} of {total}")));
     }
     if app.truncated {

@@ -94,7 +94,7 @@ pub fn render(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let page = usize::from(table.height.saturating_sub(1));
     let body: Vec<Row> = rows
         .iter()
-        .skip(app.scroll)
+        .skip(app.first_row(rows.len()))
         .take(page)
         .map(|row| site_row(app, theme, row, site_width))
         .collect();
