@@ -92,6 +92,14 @@ pub struct Cli {
     #[command(flatten)]
     pub limits: Limits,
 
+    /// PEM certificate chain: serve HTTPS and WSS directly (with --tls-key).
+    #[arg(long, env = "NOC_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "NOC_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
     /// Browser origins allowed to open the WebSocket, comma-separated (e.g.
     /// `https://noc.example.org`). When set, an upgrade whose `Origin` is
     /// another is refused with 403 (cross-site WebSocket hijacking);

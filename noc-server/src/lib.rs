@@ -30,6 +30,7 @@ pub mod screens;
 pub mod sites;
 pub mod sources;
 pub mod store;
+pub mod tls;
 pub mod writer;
 
 use std::net::SocketAddr;
@@ -163,16 +164,21 @@ pub async fn run(
     }
     let tasks = state.tasks.clone();
     tracing::info!(addr = %listener.local_addr()?, database = %cli.database, "listening");
-    let server = axum::serve(
-        listener.tap_io(tune_socket),
-        routes::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-    .into_future();
-    tokio::select! {
-        result = server => result.context("the HTTP server failed")?,
-        () = async { shutdown.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
-            tracing::warn!("in-flight requests did not finish within 5 s; stopping anyway");
+    let tls = match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
+        _ => None,
+    };
+    let app = routes::app(state);
+    match tls {
+        None => serve(listener.tap_io(tune_socket), app, &shutdown).await?,
+        // The no-op tap gives axum the peer address of each TLS connection.
+        Some(acceptor) => {
+            serve(
+                tls::TlsListener::new(listener, acceptor, tune_socket).tap_io(|_| {}),
+                app,
+                &shutdown,
+            )
+            .await?
         }
     }
     tasks.close();
@@ -190,6 +196,32 @@ pub async fn run(
         tracing::warn!("pending writes did not finish within 5 s");
     }
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves `app` on `listener` until `shutdown`, then waits at most 5 s
+/// for in-flight requests.
+async fn serve<L>(
+    listener: L,
+    app: axum::Router,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+    for<'a> SocketAddr: axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+    .into_future();
+    tokio::select! {
+        result = server => result.context("the HTTP server failed")?,
+        () = async { shutdown.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
+            tracing::warn!("in-flight requests did not finish within 5 s; stopping anyway");
+        }
+    }
     Ok(())
 }
 

@@ -125,7 +125,7 @@ fn random_frames_get_errors_or_a_close_and_the_server_carries_on() {
     let frame = prop_oneof![
         "\\PC{0,200}".prop_map(Message::text),
         alertish().prop_map(|v| Message::text(v.to_string())),
-        prop::collection::vec(any::<u8>(), 0..200).prop_map(|b| Message::binary(b)),
+        prop::collection::vec(any::<u8>(), 0..200).prop_map(Message::binary),
     ];
     runner
         .run(&prop::collection::vec(frame, 1..20), |frames| {
