@@ -77,6 +77,7 @@ pub async fn ws_alerts(
         .filter(|s| !s.is_empty());
     // Held by the connection for its whole life.
     let slot = state.screen_slots.clone().try_acquire_owned().map_err(|_| {
+        tracing::warn!(%addr, limit = state.limits.max_screens, "screen refused: --max-screens reached");
         ApiError::Busy(format!(
             "too many screens connected (the limit is {}); try again later or raise --max-screens",
             state.limits.max_screens
