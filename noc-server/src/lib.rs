@@ -7,6 +7,8 @@
 //! - [`routes`]: the HTTP surface ([`routes::app`]): webhook, REST API,
 //!   WebSocket, health, metrics, the browser screen.
 //! - [`ingest`]: what a sender posts, validated at the edge.
+//! - [`sources`]: monitoring systems' own webhook bodies (Alertmanager,
+//!   Grafana) mapped to alerts.
 //! - [`store`]: durable storage behind the [`store::Store`] trait, and the
 //!   life of an alert ([`store::apply`]).
 //! - [`writer`]: the single writer task: group commit, then publish.
@@ -14,6 +16,7 @@
 //!   the event, resync the ones that fell behind.
 //! - [`screens`]: the connected screens as `/api/v1/screens` shows them.
 //! - [`auth`], [`sites`]: tokens, users, site groups.
+//! - [`tls`]: HTTPS and WSS without a proxy.
 //! - [`metrics`], [`demo`].
 //!
 //! [`run`] is the one seam that `main` and the tests share.
