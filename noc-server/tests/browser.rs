@@ -1,5 +1,6 @@
 //! The browser screen end to end: the real server in-process, the page in a
-//! headless Chromium driven over WebDriver (ChromeDriver).
+//! headless Chromium driven over WebDriver (ChromeDriver). One test uses a
+//! stand-in server instead, for a link that goes silent without closing.
 //!
 //! Where Chromium or ChromeDriver is not installed the test says so and
 //! passes; `scripts/ci-setup.sh` installs both, and with
@@ -13,10 +14,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{TestServer, WAIT};
+use common::{TestServer, WAIT, within};
 use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{Value, json};
@@ -368,38 +370,61 @@ async fn the_browser_screen_end_to_end() {
                 "BGP session to AS37100 down"
             ),
             alert("kili-hostile", "Kilimanjaro", "average", HOSTILE),
+            alert("kili-info", "Kilimanjaro", "info", "Backup finished"),
         ]))
         .await;
     let browser = Browser::start(&tools).await;
 
-    // A screen for one site: the snapshot holds only that site, live
-    // events for other sites never show, and an alert that moves away
-    // leaves.
+    // A screen for one site at average and above: the snapshot holds only
+    // what matches; live events for other sites or lower severities never
+    // show; an alert that falls below the filter or moves to another site
+    // leaves, and one that comes back into it returns.
     browser
-        .open(&server, "/?sites=Kilimanjaro&client=one-site")
+        .open(
+            &server,
+            "/?sites=Kilimanjaro&min_severity=average&client=one-site",
+        )
         .await;
     browser
-        .wait_for_ids("the Kilimanjaro snapshot", &["kili-core", "kili-hostile"])
+        .wait_for_ids("the filtered snapshot", &["kili-core", "kili-hostile"])
+        .await;
+    let radio = "Radio link down";
+    server
+        .post_ok(&alert("seren-new", "Serengeti", "critical", radio))
         .await;
     server
         .post_ok(&alert(
-            "seren-new",
-            "Serengeti",
-            "critical",
-            "Radio link down",
+            "kili-low",
+            "Kilimanjaro",
+            "warning",
+            "Fan speed high",
         ))
         .await;
+    let config = "Config rollback failed";
     server
-        .post_ok(&alert("kili-new", "Kilimanjaro", "info", "Config saved"))
+        .post_ok(&alert("kili-new", "Kilimanjaro", "high", config))
+        .await;
+    let filtered = ["kili-core", "kili-hostile", "kili-new"];
+    browser
+        .wait_for_ids("only the live alert that matches", &filtered)
+        .await;
+    server
+        .post_ok(&alert("kili-new", "Kilimanjaro", "info", config))
         .await;
     browser
         .wait_for_ids(
-            "a live Kilimanjaro alert and no Serengeti one",
-            &["kili-core", "kili-hostile", "kili-new"],
+            "an alert that fell below min_severity to leave",
+            &["kili-core", "kili-hostile"],
         )
         .await;
     server
-        .post_ok(&alert("kili-new", "Serengeti", "info", "Config saved"))
+        .post_ok(&alert("kili-new", "Kilimanjaro", "high", config))
+        .await;
+    browser
+        .wait_for_ids("an alert back in the filter to return", &filtered)
+        .await;
+    server
+        .post_ok(&alert("kili-new", "Serengeti", "high", config))
         .await;
     browser
         .wait_for_ids(
@@ -413,6 +438,8 @@ async fn the_browser_screen_end_to_end() {
     let all = [
         "kili-core",
         "kili-hostile",
+        "kili-info",
+        "kili-low",
         "seren-ups",
         "seren-new",
         "kampala-bgp",
@@ -430,7 +457,7 @@ async fn the_browser_screen_end_to_end() {
                 .map(k => document.getElementById('count-' + k).textContent);",
         )
         .await;
-    assert_eq!(counts, json!(["2", "1", "1", "1", "1", "6"]), "counts");
+    assert_eq!(counts, json!(["2", "2", "1", "2", "1", "8"]), "counts");
     let critical = browser
         .js(&format!(
             "const s = getComputedStyle(document.querySelector('{}'));
@@ -612,6 +639,181 @@ async fn the_browser_screen_end_to_end() {
 
     browser.close().await;
     server.stop().await;
+}
+
+/// A link that goes quiet without closing (a frozen server, a connection
+/// lost somewhere upstream) shows only as silence: three heartbeat
+/// intervals without a word and the page must call it dead, show the
+/// banner, and dial again. The real server never goes quiet, so a stand-in
+/// serves the same page and a WebSocket that sends one snapshot and then
+/// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_link_counts_as_down_and_the_page_dials_again() {
+    let Some(tools) = Tools::or_skip() else {
+        return;
+    };
+    let silent = SilentServer::start().await;
+    let browser = Browser::start(&tools).await;
+    let url = format!("http://{}/?client=silent", silent.addr);
+    browser.client.goto(&url).await.expect("open the page");
+    browser
+        .wait_for(
+            "the snapshot",
+            WAIT,
+            "return document.body.dataset.link === 'live'
+                 && document.querySelector('#alerts > li[data-id=\"quiet-1\"]') !== null;",
+        )
+        .await;
+    let down = browser
+        .wait_for(
+            "the silent link to count as down",
+            SILENT_HEARTBEAT * 3 + WAIT,
+            "const banner = document.getElementById('banner');
+             if (banner.hidden) return null;
+             return {
+                 text: banner.textContent,
+                 stale: document.body.classList.contains('stale'),
+                 rows: document.querySelectorAll('#alerts > li').length,
+             };",
+        )
+        .await;
+    assert_eq!(down, json!({ "text": BANNER, "stale": true, "rows": 1 }));
+    // Timed on the server's side, from the snapshot to the page's close:
+    // not before three intervals, and not much after.
+    let silence = within("the page to close the silent link", async {
+        loop {
+            if let Some(first) = silent.silences.lock().expect("lock").first() {
+                return *first;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    })
+    .await;
+    assert!(
+        silence >= SILENT_HEARTBEAT * 3 - Duration::from_millis(50),
+        "the link was called dead after only {silence:?} of silence"
+    );
+    assert!(
+        silence <= SILENT_HEARTBEAT * 3 + Duration::from_secs(2),
+        "the link was called dead only after {silence:?} of silence"
+    );
+    within("the page to dial again", async {
+        while silent.connections.load(Ordering::SeqCst) < 2 {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    })
+    .await;
+    browser.close().await;
+}
+
+/// The heartbeat the stand-in announces in its snapshot.
+const SILENT_HEARTBEAT: Duration = Duration::from_millis(300);
+
+/// Serves the browser screen's own files and a WebSocket that goes quiet
+/// after its snapshot. Stops when dropped.
+struct SilentServer {
+    addr: std::net::SocketAddr,
+    /// WebSocket connections so far.
+    connections: Arc<AtomicUsize>,
+    /// For each connection the page closed: how long after the snapshot.
+    silences: Arc<Mutex<Vec<Duration>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SilentServer {
+    async fn start() -> SilentServer {
+        use axum::http::header::CONTENT_TYPE;
+        use axum::response::Html;
+        use axum::routing::get;
+
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&connections);
+        let silences = Arc::new(Mutex::new(Vec::new()));
+        let closes = Arc::clone(&silences);
+        let app = axum::Router::new()
+            .route(
+                "/",
+                get(|| async { Html(include_str!("../web/index.html")) }),
+            )
+            .route(
+                "/app.js",
+                get(|| async {
+                    (
+                        [(CONTENT_TYPE, "text/javascript")],
+                        include_str!("../web/app.js"),
+                    )
+                }),
+            )
+            .route(
+                "/style.css",
+                get(|| async {
+                    (
+                        [(CONTENT_TYPE, "text/css")],
+                        include_str!("../web/style.css"),
+                    )
+                }),
+            )
+            .route(
+                "/ws/alerts",
+                get(move |upgrade: axum::extract::WebSocketUpgrade| {
+                    let counter = Arc::clone(&counter);
+                    let closes = Arc::clone(&closes);
+                    async move {
+                        upgrade.on_upgrade(move |mut socket| async move {
+                            counter.fetch_add(1, Ordering::SeqCst);
+                            let snapshot = json!({
+                                "event": "snapshot", "reason": "connect", "seq": 1,
+                                "sites": null, "min_severity": "info",
+                                "heartbeat_ms": SILENT_HEARTBEAT.as_millis(),
+                                "alerts": [quiet_alert()], "truncated": false,
+                            });
+                            let text = snapshot.to_string();
+                            let _ = socket
+                                .send(axum::extract::ws::Message::Text(text.into()))
+                                .await;
+                            let sent = Instant::now();
+                            // Then not a word: no heartbeats, no Pings. Read
+                            // until the page gives up on the link.
+                            while let Some(Ok(message)) = socket.recv().await {
+                                if let axum::extract::ws::Message::Close(_) = message {
+                                    break;
+                                }
+                            }
+                            closes.lock().expect("lock").push(sent.elapsed());
+                        })
+                    }
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        SilentServer {
+            addr,
+            connections,
+            silences,
+            task,
+        }
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn quiet_alert() -> Value {
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    json!({
+        "id": "quiet-1", "site": "Kilimanjaro", "severity": "high",
+        "message": "Uplink errors rising", "host": null, "source": "zabbix",
+        "status": "active", "created_at": now, "updated_at": now,
+        "resolved_at": null, "acked_by": null, "acked_at": null,
+    })
 }
 
 /// The alerts of the screenshot, a plausible evening on a regional network:
