@@ -12,6 +12,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,7 +68,9 @@ impl Tools {
             if std::env::var_os("NOC_REQUIRE_BROWSER").is_some_and(|v| v == "1") {
                 panic!("NOC_REQUIRE_BROWSER=1 but {why}");
             }
-            println!("{why}");
+            // Straight to the process's stderr: the test harness captures
+            // println! of passing tests, and this line must be seen.
+            let _ = writeln!(std::io::stderr(), "{why}");
         }
         tools
     }
