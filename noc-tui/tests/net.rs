@@ -31,6 +31,8 @@ async fn accept(listener: &TcpListener) -> (WebSocketStream<TcpStream>, Upgrade)
         .expect("accept");
     let seen = Arc::new(Mutex::new(Upgrade::default()));
     let record = seen.clone();
+    // The closure's error type is tungstenite's, whatever its size.
+    #[allow(clippy::result_large_err)]
     let callback = move |request: &Request, response: Response| {
         let mut upgrade = record.lock().expect("not poisoned");
         upgrade.uri = request.uri().to_string();
