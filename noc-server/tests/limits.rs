@@ -143,6 +143,11 @@ async fn foreign_browser_origins_are_refused_when_origins_are_set() {
             .await
             .unwrap_or_else(|e| panic!("{allowed}: {e}"));
     }
+    // The server's own page (its origin is the Host it was served from).
+    let own = format!("http://{}", server.addr);
+    tokio_tungstenite::connect_async(with_origin(&own))
+        .await
+        .expect("same origin");
     // A terminal client sends no Origin.
     Screen::connect(&server.ws_url("")).await.snapshot().await;
     server.stop().await;

@@ -11,7 +11,7 @@ use axum::extract::ws::{
 };
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
-use axum::http::header::ORIGIN;
+use axum::http::header::{HOST, ORIGIN};
 use axum::response::Response;
 use futures_util::SinkExt;
 use noc_shared::{
@@ -106,8 +106,8 @@ pub async fn ws_alerts(
 }
 
 /// Refuses a browser page from an origin that `--allowed-origins` does not
-/// name (cross-site WebSocket hijacking). Requests without `Origin` are not
-/// from a browser page and pass.
+/// name (cross-site WebSocket hijacking). The server's own origin and
+/// requests without `Origin` (not from a browser page) pass.
 fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(origin) = headers.get(ORIGIN) else {
         return Ok(());
@@ -116,7 +116,15 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         return Ok(());
     }
     let origin = origin.to_str().map(normalize_origin).unwrap_or_default();
-    if state.allowed_origins.contains(&origin) {
+    // The server's own page is always welcome: its origin's host is the
+    // `Host` the request came to.
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_lowercase);
+    let same_origin =
+        host.is_some_and(|host| origin.split_once("://").is_some_and(|(_, h)| h == host));
+    if same_origin || state.allowed_origins.contains(&origin) {
         Ok(())
     } else {
         Err(ApiError::Forbidden(format!(
