@@ -154,21 +154,26 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The extractors' common part: `check` decides from the request's bearer
+/// token; `None` is 401.
+fn authorize<T>(
+    parts: &Parts,
+    state: &AppState,
+    check: impl FnOnce(&Auth, Option<&str>) -> Option<T>,
+) -> Result<T, ApiError> {
+    check(&state.auth, bearer(&parts.headers)).ok_or(ApiError::Unauthorized)
+}
+
 /// Extractor: the request carries the ingest token.
 pub struct Ingest;
 
 impl FromRequestParts<AppState> for Ingest {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        state
-            .auth
-            .is_ingest(bearer(&parts.headers))
-            .then_some(Ingest)
-            .ok_or(ApiError::Unauthorized)
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        authorize(parts, state, |auth, token| {
+            auth.is_ingest(token).then_some(Ingest)
+        })
     }
 }
 
@@ -178,16 +183,10 @@ pub struct Writer(pub User);
 impl FromRequestParts<AppState> for Writer {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        state
-            .auth
-            .user(bearer(&parts.headers))
-            .cloned()
-            .map(Writer)
-            .ok_or(ApiError::Unauthorized)
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        authorize(parts, state, |auth, token| {
+            auth.user(token).cloned().map(Writer)
+        })
     }
 }
 
@@ -197,15 +196,10 @@ pub struct Viewer;
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        state
-            .auth
-            .may_view(bearer(&parts.headers))
-            .then_some(Viewer)
-            .ok_or(ApiError::Unauthorized)
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        authorize(parts, state, |auth, token| {
+            auth.may_view(token).then_some(Viewer)
+        })
     }
 }
 

@@ -40,20 +40,9 @@ async fn stored(server: &TestServer) -> (usize, String) {
     let all = server
         .get_json("/api/v1/alerts?status=all&limit=1000")
         .await;
-    let metrics = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
+    let events = common::metric(&server.http, &server.url(""), "noc_events_total")
         .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    let events = metrics
-        .lines()
-        .find(|l| l.starts_with("noc_events_total"))
-        .unwrap_or_default()
-        .to_owned();
+        .expect("noc_events_total");
     (all.as_array().map_or(0, Vec::len), events)
 }
 

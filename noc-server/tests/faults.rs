@@ -231,18 +231,11 @@ async fn a_stuck_screen_during_a_flood_costs_bounded_memory_and_no_healthy_deliv
     // The stuck screen's queue is bounded (1024 events, a few hundred KiB);
     // unbounded buffering of 20,000 alerts would be well over 8 MiB.
     assert!(grown < 30 * 1024, "RSS grew by {grown} KiB");
-    let metrics = server
-        .http
-        .get(format!("{}/metrics", server.base))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    assert!(
-        metrics.lines().any(|l| l == "noc_lagged_screens_total 1"),
-        "the stuck screen is marked lagged: {metrics}"
+    let lagged = common::metric(&server.http, &server.base, "noc_lagged_screens_total").await;
+    assert_eq!(
+        lagged.as_deref(),
+        Some("1"),
+        "the stuck screen is marked lagged"
     );
 }
 
@@ -294,17 +287,6 @@ async fn connection_churn_leaves_memory_and_the_screen_list_where_they_were() {
         after < before + 4 * 1024,
         "RSS grew from {before} to {after} KiB"
     );
-    let metrics = server
-        .http
-        .get(format!("{}/metrics", server.base))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    assert!(
-        metrics.lines().any(|l| l == "noc_screens_connected 0"),
-        "{metrics}"
-    );
+    let connected = common::metric(&server.http, &server.base, "noc_screens_connected").await;
+    assert_eq!(connected.as_deref(), Some("0"));
 }

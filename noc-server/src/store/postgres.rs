@@ -19,7 +19,13 @@ use tokio_util::sync::CancellationToken;
 use super::{BatchResult, Event, Follower, ListQuery, Store, StoreError, StoreSnapshot, WriteOp};
 use crate::hub::Hub;
 
-super::rows::sql_backend!(Postgres, PgConnection);
+// PostgreSQL's default isolation would let the seq and the alerts come
+// from two moments.
+super::rows::sql_backend!(
+    Postgres,
+    PgConnection,
+    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -222,14 +228,7 @@ impl Store for PostgresStore {
     }
 
     async fn snapshot(&self, filter: &SiteFilter, max: usize) -> Result<StoreSnapshot, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // One snapshot of the database for both reads.
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .execute(&mut *tx)
-            .await?;
-        let snapshot = snapshot_in(&mut tx, filter, max).await?;
-        tx.commit().await?;
-        Ok(snapshot)
+        snapshot(&self.pool, filter, max).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -143,10 +143,12 @@ pub const NEWEST_FIRST: &str = " ORDER BY created_at DESC, id ASC";
 /// written once and expanded for each backend's connection type (sqlx's
 /// generic bounds for this would be longer than the code itself).
 ///
-/// Expands to `apply_batch`, `read_seq`, `load`, `save`, `list` and
-/// `snapshot_in` in the calling module.
+/// Expands to `apply_batch`, `read_seq`, `write_seq`, `load`, `save`,
+/// `list` and `snapshot` in the calling module. `$snapshot_isolation` is
+/// run first in a snapshot's transaction, so that its two reads see one
+/// moment of the database (empty where a transaction already does).
 macro_rules! sql_backend {
-    ($db:ty, $conn:ty) => {
+    ($db:ty, $conn:ty, $snapshot_isolation:expr) => {
         /// Applies `batch` inside `tx`, each request under its own savepoint
         /// (a refused one leaves no trace); returns the outcomes and the last
         /// seq. Numbers events from `seq + 1`.
@@ -289,21 +291,27 @@ macro_rules! sql_backend {
             rows::alerts(sql.build_query_as().fetch_all(pool).await?)
         }
 
-        /// The active alerts of `filter` and the seq they contain, read inside
-        /// `tx`, whose isolation the caller has set so that both agree.
-        async fn snapshot_in(
-            tx: &mut sqlx::Transaction<'_, $db>,
+        /// The active alerts of `filter` in display order, at most `max`, and
+        /// the seq they contain.
+        async fn snapshot(
+            pool: &sqlx::Pool<$db>,
             filter: &noc_shared::SiteFilter,
             max: usize,
         ) -> Result<$crate::store::StoreSnapshot, $crate::store::StoreError> {
             use $crate::store::rows;
-            let seq = read_seq(tx, "").await?;
+            let mut tx = pool.begin().await?;
+            let isolation: &str = $snapshot_isolation;
+            if !isolation.is_empty() {
+                sqlx::query(isolation).execute(&mut *tx).await?;
+            }
+            let seq = read_seq(&mut tx, "").await?;
             let mut sql = rows::select_matching::<$db>(filter);
             sql.push(" AND status = 'active'")
                 .push(rows::DISPLAY_ORDER)
                 .push(" LIMIT ");
             sql.push_bind(rows::limit(max.saturating_add(1)));
-            let found: Vec<rows::AlertRow> = sql.build_query_as().fetch_all(&mut **tx).await?;
+            let found: Vec<rows::AlertRow> = sql.build_query_as().fetch_all(&mut *tx).await?;
+            tx.commit().await?;
             let mut alerts = rows::alerts(found)?;
             let truncated = alerts.len() > max;
             alerts.truncate(max);

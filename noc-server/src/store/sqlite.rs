@@ -12,7 +12,8 @@ use super::{BatchResult, ListQuery, Store, StoreError, StoreSnapshot, WriteOp};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-super::rows::sql_backend!(Sqlite, SqliteConnection);
+// A SQLite read transaction sees one moment of the database by itself.
+super::rows::sql_backend!(Sqlite, SqliteConnection, "");
 
 /// Alerts in one SQLite file.
 pub struct SqliteStore {
@@ -62,11 +63,7 @@ impl Store for SqliteStore {
     }
 
     async fn snapshot(&self, filter: &SiteFilter, max: usize) -> Result<StoreSnapshot, StoreError> {
-        // A SQLite read transaction sees one moment of the database.
-        let mut tx = self.pool.begin().await?;
-        let snapshot = snapshot_in(&mut tx, filter, max).await?;
-        tx.commit().await?;
-        Ok(snapshot)
+        snapshot(&self.pool, filter, max).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

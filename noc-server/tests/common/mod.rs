@@ -157,6 +157,20 @@ impl Drop for TestServer {
     }
 }
 
+/// The value of metric `name` (a line `name value`) at `base`'s `/metrics`.
+pub async fn metric(http: &reqwest::Client, base: &str, name: &str) -> Option<String> {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ').map(str::to_owned))
+}
+
 /// The PostgreSQL server the tests may use, from `NOC_TEST_DATABASE_URL`.
 pub fn postgres_url() -> Option<String> {
     std::env::var("NOC_TEST_DATABASE_URL")
