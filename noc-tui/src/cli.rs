@@ -1,14 +1,18 @@
 //! Command-line flags ([`Cli`]) and the checked settings they become
 //! ([`Config`]). Every URL is validated and normalised here, before the
 //! terminal is taken, so that a typo is one line on standard error and exit
-//! code 2 instead of a blank screen.
+//! code 2 instead of a blank screen. The same goes for `--ca-file`, and
+//! the TLS configuration for `wss://` is built here once, at start.
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Parser;
 use noc_shared::{ClientMessage, Severity, parse_site_list};
 use url::Url;
+
+use crate::tls::{self, BadCaFile};
 
 /// The WebSocket path of the server, appended to `http(s)://` bases and to
 /// bare `ws://host:port` URLs.
@@ -58,6 +62,11 @@ pub struct Cli {
     /// never written to).
     #[arg(long, value_name = "PATH", env = "NOC_TUI_LOG")]
     pub log_file: Option<PathBuf>,
+
+    /// PEM file of CA certificates to trust for wss://, in addition to the
+    /// system's (for a server whose certificate a private CA signed).
+    #[arg(long, value_name = "PATH", env = "NOC_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
 }
 
 // Written by hand so that the token never reaches a log or a panic message.
@@ -72,8 +81,20 @@ impl fmt::Debug for Cli {
             .field("plain", &self.plain)
             .field("bell", &self.bell)
             .field("log_file", &self.log_file)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
+}
+
+/// Flags that cannot be used: one line on standard error and exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Url(#[from] BadUrl),
+    #[error(transparent)]
+    CaFile(#[from] BadCaFile),
+    #[error("cannot set up TLS: {0}")]
+    Tls(#[from] rustls::Error),
 }
 
 /// A `--url` that is not a WebSocket or HTTP URL.
@@ -101,6 +122,11 @@ pub struct Config {
     pub plain: bool,
     pub bell: Option<Severity>,
     pub log_file: Option<PathBuf>,
+    /// The `--ca-file` given, if any (already read into `tls`).
+    pub ca_file: Option<PathBuf>,
+    /// The TLS configuration of every `wss://` connection: the system's CAs
+    /// and the `--ca-file`'s. `None` when no URL is `wss://`.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl fmt::Debug for Config {
@@ -116,18 +142,30 @@ impl fmt::Debug for Config {
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("plain", &self.plain)
             .field("bell", &self.bell)
+            .field("ca_file", &self.ca_file)
+            .field("tls", &self.tls.is_some())
             .finish()
     }
 }
 
 impl Config {
-    /// Checks the flags. The only failure is a bad URL.
-    pub fn from_cli(cli: Cli) -> Result<Config, BadUrl> {
+    /// Checks the flags: a bad URL or an unusable `--ca-file` is refused.
+    /// The `--ca-file` is read even when no URL needs it, so that a typo
+    /// shows at once rather than on the day a `wss://` URL is added.
+    pub fn from_cli(cli: Cli) -> Result<Config, ConfigError> {
         let urls = cli
             .urls
             .iter()
             .map(|u| normalize_url(u))
             .collect::<Result<Vec<_>, _>>()?;
+        let extra_roots = cli.ca_file.as_deref().map(tls::read_ca_file).transpose()?;
+        // `ws://` needs no TLS, so the system's store is only read when a
+        // `wss://` URL will use it.
+        let tls = if urls.iter().any(|u| u.scheme() == "wss") {
+            Some(tls::client_config(extra_roots)?)
+        } else {
+            None
+        };
         let name = cli
             .name
             .map(|n| n.trim().to_owned())
@@ -142,6 +180,8 @@ impl Config {
             plain: cli.plain,
             bell: cli.bell,
             log_file: cli.log_file,
+            ca_file: cli.ca_file,
+            tls,
         })
     }
 
@@ -370,5 +410,50 @@ mod tests {
         assert_eq!(config.min_severity, Severity::Critical);
         assert_eq!(config.bell, Some(Severity::High));
         assert!(Cli::try_parse_from(["noc-tui", "--min-severity", "severe"]).is_err());
+    }
+
+    #[test]
+    fn tls_is_set_up_only_for_wss_and_the_ca_file_is_always_checked() {
+        let plain =
+            Config::from_cli(Cli::parse_from(["noc-tui", "--url", "http://h"])).expect("valid");
+        assert!(plain.tls.is_none());
+        let secure = Config::from_cli(Cli::parse_from([
+            "noc-tui",
+            "--url",
+            "ws://a",
+            "--url",
+            "https://b",
+        ]))
+        .expect("valid");
+        assert!(secure.tls.is_some());
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ca = dir.path().join("ca.pem");
+        let cert = rcgen::generate_simple_self_signed(vec!["noc.test".to_owned()]).expect("cert");
+        std::fs::write(&ca, cert.cert.pem()).expect("write");
+        let ca = ca.to_str().expect("utf-8");
+        let config = Config::from_cli(Cli::parse_from([
+            "noc-tui",
+            "--url",
+            "wss://noc.test",
+            "--ca-file",
+            ca,
+        ]))
+        .expect("valid");
+        assert!(config.tls.is_some());
+        assert!(format!("{config:?}").contains("ca.pem"));
+
+        let missing = dir.path().join("missing.pem");
+        let missing = missing.to_str().expect("utf-8");
+        let err = Config::from_cli(Cli::parse_from([
+            "noc-tui",
+            "--url",
+            "ws://h",
+            "--ca-file",
+            missing,
+        ]))
+        .expect_err("refused even without wss://");
+        assert!(matches!(err, ConfigError::CaFile(_)), "{err:?}");
+        assert!(err.to_string().contains("missing.pem"), "{err}");
     }
 }

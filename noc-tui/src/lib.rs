@@ -15,6 +15,8 @@
 //! - [`screen`]: the full-screen loop that ties keys, network and frames
 //!   together; [`terminal`] takes and restores the terminal.
 //! - [`plain`]: `--plain`, one line per event on standard output.
+//! - [`tls`]: the TLS configuration for `wss://` (the system's CAs and
+//!   `--ca-file`).
 //! - [`logging`], [`text`]: log file setup and small text helpers.
 
 pub mod alerts;
@@ -26,6 +28,7 @@ pub mod plain;
 pub mod screen;
 pub mod terminal;
 pub mod text;
+pub mod tls;
 pub mod ui;
 
 use std::io;

@@ -7,22 +7,22 @@ use clap::Parser;
 use noc_tui::{Cli, Config};
 
 fn main() -> ExitCode {
-    let config = match Config::from_cli(Cli::parse()) {
+    let cli = Cli::parse();
+    // The log first, so that reading the system's CA store (for `wss://`)
+    // can say what it found.
+    if let Err(e) = noc_tui::logging::init(cli.log_file.as_deref()) {
+        eprintln!("noc-tui: cannot open the log file: {e}");
+        return ExitCode::from(2);
+    }
+    let config = match Config::from_cli(cli) {
         Ok(config) => config,
         Err(bad) => {
-            // One line, naming the URL, and the usage-error exit code, all
-            // before the screen is touched.
+            // One line, naming the URL or the --ca-file, and the
+            // usage-error exit code, all before the screen is touched.
             eprintln!("noc-tui: {bad}");
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = noc_tui::logging::init(config.log_file.as_deref()) {
-        eprintln!("noc-tui: cannot open the log file: {e}");
-        return ExitCode::from(2);
-    }
-    // tokio-tungstenite leaves the TLS crypto provider to the program; an
-    // error here only means one is installed already.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -1,5 +1,5 @@
-//! The built binary's command line: bad URLs are refused before the
-//! terminal is touched.
+//! The built binary's command line: bad URLs and unusable `--ca-file`s are
+//! refused before the terminal is touched.
 
 use std::process::{Command, Output};
 
@@ -8,7 +8,8 @@ fn noc_tui(args: &[&str], env: &[(&str, &str)]) -> Output {
     command
         .args(args)
         .env_remove("NOC_URL")
-        .env_remove("NOC_SITES");
+        .env_remove("NOC_SITES")
+        .env_remove("NOC_CA_FILE");
     for (key, value) in env {
         command.env(key, value);
     }
@@ -68,9 +69,11 @@ fn help_lists_every_flag() {
         "--token",
         "--plain",
         "--bell",
+        "--ca-file",
         "NOC_URL",
         "NOC_SITES",
         "NOC_TOKEN",
+        "NOC_CA_FILE",
     ] {
         assert!(help.contains(flag), "{flag} in --help");
     }
@@ -81,4 +84,32 @@ fn an_unknown_severity_is_a_usage_error() {
     let output = noc_tui(&["--min-severity", "severe"], &[]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("severe"));
+}
+
+#[test]
+fn an_unusable_ca_file_is_one_line_and_exit_code_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("missing-ca.pem");
+    let garbage = dir.path().join("garbage-ca.pem");
+    std::fs::write(&garbage, "not a certificate\n").expect("write");
+    let empty = dir.path().join("empty-ca.pem");
+    std::fs::write(&empty, "").expect("write");
+    for path in [&missing, &garbage, &empty] {
+        let path = path.to_str().expect("utf-8");
+        let output = noc_tui(&["--url", "wss://noc.example", "--ca-file", path], &[]);
+        assert_refused(&output, path);
+    }
+    // From the environment too, and checked even when no URL is wss://.
+    let garbage = garbage.to_str().expect("utf-8");
+    let output = noc_tui(
+        &["--url", "ws://noc.example", "--plain"],
+        &[("NOC_CA_FILE", garbage)],
+    );
+    assert_refused(&output, garbage);
+    let missing = missing.to_str().expect("utf-8");
+    let stderr = String::from_utf8_lossy(
+        &noc_tui(&["--url", "wss://noc.example", "--ca-file", missing], &[]).stderr,
+    )
+    .into_owned();
+    assert!(stderr.contains("--ca-file"), "says which flag: {stderr}");
 }

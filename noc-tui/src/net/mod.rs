@@ -23,7 +23,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderValue, header};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 use url::Url;
 
 pub use backoff::Backoff;
@@ -177,7 +177,8 @@ async fn wait_for_retry(delay: Duration, commands: &mut mpsc::Receiver<Command>)
 }
 
 /// Dials `base` with the filter and name in the query and the token, if
-/// any, as a bearer header.
+/// any, as a bearer header; `wss://` with the TLS configuration built at
+/// start.
 async fn connect(config: &Config, base: &Url, options: &NetOptions) -> Result<Socket, String> {
     let url = config.connect_url(base);
     let mut request = url
@@ -189,9 +190,18 @@ async fn connect(config: &Config, base: &Url, options: &NetOptions) -> Result<So
             .map_err(|_| "the token holds characters a header cannot carry".to_owned())?;
         request.headers_mut().insert(header::AUTHORIZATION, value);
     }
+    let connector = match &config.tls {
+        Some(tls) => Connector::Rustls(tls.clone()),
+        // `Config::from_cli` always builds one for `wss://`; never let
+        // tokio-tungstenite fall back to roots of its own choosing.
+        None if base.scheme() == "wss" => {
+            return Err("no TLS configuration for wss://".to_owned());
+        }
+        None => Connector::Plain,
+    };
     match timeout(
         options.connect_timeout,
-        tokio_tungstenite::connect_async(request),
+        tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector)),
     )
     .await
     {
@@ -212,8 +222,31 @@ fn describe_ws_error(error: &tungstenite::Error) -> String {
             404 => "no WebSocket at this path (404); check --url".to_owned(),
             code => format!("the server answered HTTP {code} instead of a WebSocket"),
         },
-        tungstenite::Error::Io(e) => e.to_string(),
+        tungstenite::Error::Io(e) => match e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            Some(tls) => describe_tls_error(tls),
+            None => e.to_string(),
+        },
         other => other.to_string(),
+    }
+}
+
+/// A failed TLS handshake, with the likely fix where there is one.
+fn describe_tls_error(error: &rustls::Error) -> String {
+    use rustls::CertificateError as Cert;
+    match error {
+        rustls::Error::InvalidCertificate(Cert::UnknownIssuer) => format!(
+            "TLS: the server's certificate is not signed by a trusted CA ({error}); \
+             give its CA with --ca-file or add it to the system's store"
+        ),
+        rustls::Error::InvalidCertificate(
+            Cert::NotValidForName | Cert::NotValidForNameContext { .. },
+        ) => format!(
+            "TLS: the server's certificate is not for this host name ({error}); check --url"
+        ),
+        other => format!("TLS: {other}"),
     }
 }
 

@@ -33,6 +33,8 @@ pub async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
 pub struct Server {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
+    /// Whether the server speaks HTTPS (see [`Server::trusting`]).
+    https: bool,
     shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
     /// The database lives here, as long as any server started on it.
@@ -71,15 +73,30 @@ impl Server {
         Server {
             addr,
             http: reqwest::Client::new(),
+            https: false,
             shutdown,
             task: Some(task),
             dir,
         }
     }
 
-    /// `http://127.0.0.1:port`, the form `--url` takes as a base.
+    /// For a server started with `--tls-cert`: speak HTTPS to it, trusting
+    /// the CA certificate `ca_pem` (which must cover `127.0.0.1`).
+    pub fn trusting(mut self, ca_pem: &str) -> Server {
+        let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes()).expect("a PEM certificate");
+        self.http = reqwest::Client::builder()
+            .add_root_certificate(ca)
+            .build()
+            .expect("HTTPS client");
+        self.https = true;
+        self
+    }
+
+    /// `http://127.0.0.1:port` (or `https://`), the form `--url` takes as a
+    /// base.
     pub fn base(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops the server as SIGTERM would and waits until it has returned.
