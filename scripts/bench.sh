@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# Benchmarks noc-server and the peer servers side by side, each pinned to
+# core 0 with the load generator (noc-load) on core 1, and prints one table.
+#
+#   scripts/bench.sh                     full run: noc-server and the three peers
+#   scripts/bench.sh --quick             1,000-screen smoke run, short durations
+#   scripts/bench.sh --only noc-server   one server (repeat for more)
+#   scripts/bench.sh --peers             the three peers only
+#   scripts/bench.sh --scenarios fanout,storm
+#                                        a subset of idle,fanout,storm,ingest,stuck
+#   scripts/bench.sh --out DIR           results directory (default target/bench/<time>)
+#   scripts/bench.sh --max-load 1.5      wait (at most 10 min) for the 1-minute
+#                                        load average to drop below 1.5 first
+#
+# Every server is started fresh for every case (a new SQLite database for
+# noc-server) on a free port on 127.0.0.1, and stopped after it. The peers
+# come from ../shared/bench/peers (NOC_BENCH_PEERS overrides), copied to a
+# temporary directory to install and run; seed-axum's build is cached in
+# target/bench-peers. Results: results.jsonl (one JSON line per case),
+# generator.log (the human lines), table.md, the servers' logs.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+PEERS_SRC=${NOC_BENCH_PEERS:-$ROOT/../shared/bench/peers}
+ALL_SERVERS=(noc-server node-ws python-aiohttp seed-axum)
+PEER_SERVERS=(node-ws python-aiohttp seed-axum)
+
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+
+quick=0
+servers=()
+scenarios=idle,fanout,storm,ingest,stuck
+out=""
+max_load=""
+while [ $# -gt 0 ]; do
+    case $1 in
+        --quick) quick=1 ;;
+        --only) servers+=("${2:?--only takes a server name}"); shift ;;
+        --peers) servers+=("${PEER_SERVERS[@]}") ;;
+        --scenarios) scenarios=${2:?--scenarios takes a list}; shift ;;
+        --out) out=${2:?--out takes a directory}; shift ;;
+        --max-load) max_load=${2:?--max-load takes a number}; shift ;;
+        -h | --help) usage; exit 0 ;;
+        *) echo "bench.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+    esac
+    shift
+done
+[ ${#servers[@]} -gt 0 ] || servers=("${ALL_SERVERS[@]}")
+for s in "${servers[@]}"; do
+    case " ${ALL_SERVERS[*]} " in
+        *" $s "*) ;;
+        *) echo "bench.sh: unknown server $s (one of: ${ALL_SERVERS[*]})" >&2; exit 2 ;;
+    esac
+done
+wants() { case ",$scenarios," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+
+for tool in taskset cargo; do
+    command -v "$tool" >/dev/null || { echo "bench.sh: $tool is needed" >&2; exit 1; }
+done
+if [ "$(nproc)" -lt 2 ]; then
+    echo "bench.sh: needs 2 cores (server on core 0, generator on core 1); this machine has $(nproc)" >&2
+    exit 1
+fi
+
+# --- processes this script started, stopped on exit and on Ctrl-C -----------
+started=()
+stop_pid() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || return 0
+    # noc-server closes its screens and exits within 5 s of SIGTERM.
+    for i in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+    local pid
+    for pid in "${started[@]}"; do
+        stop_pid "$pid"
+    done
+    started=()
+    if [ -n "${work:-}" ] && [ -d "$work" ]; then rm -rf "$work"; fi
+}
+forget() {
+    local pid=$1 kept=() p
+    for p in "${started[@]}"; do [ "$p" = "$pid" ] || kept+=("$p"); done
+    started=("${kept[@]}")
+}
+trap cleanup EXIT
+trap 'echo "bench.sh: interrupted" >&2; exit 130' INT TERM
+
+# --- limits --------------------------------------------------------------------
+# 10,000 screens need some 10,100 open files in the server and as many in
+# the generator (separate processes, so each has its own limit).
+big=10000
+hard=$(ulimit -Hn)
+if [ "$hard" = unlimited ] || [ "$hard" -ge 20000 ]; then
+    ulimit -n 20000
+else
+    ulimit -n "$hard"
+    if [ "$hard" -lt $((big + 200)) ] && [ "$quick" = 0 ]; then
+        echo "bench.sh: the hard limit of open files is $hard per process;" \
+            "10,000 screens need about $((big + 200)): running the 1,000-screen cases only" >&2
+        big=0
+    fi
+fi
+
+# --- the run's directory and what the machine is --------------------------------
+stamp=$(date +%Y%m%d-%H%M%S)
+out=${out:-$TARGET_DIR/bench/$stamp}
+mkdir -p "$out"
+results=$out/results.jsonl
+: >"$results"
+work=$(mktemp -d /tmp/noc-bench.XXXXXX)
+token=bench-$RANDOM$RANDOM
+
+wait_quiet() {
+    [ -n "$max_load" ] || return 0
+    local i load
+    for i in $(seq 60); do
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        if awk -v l="$load" -v m="$max_load" 'BEGIN { exit !(l < m) }'; then return 0; fi
+        [ "$i" = 1 ] && echo "bench.sh: load average $load, waiting for it to drop below $max_load" >&2
+        sleep 10
+    done
+    echo "bench.sh: load average still $(cut -d' ' -f1 /proc/loadavg); going on" >&2
+}
+
+machine() {
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "cores: $(nproc); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+    echo "memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+    echo "kernel: $(uname -sr)"
+    echo "open files: $(ulimit -n) (hard $(ulimit -Hn))"
+    echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+wait_quiet
+machine >"$out/machine.txt"
+cat "$out/machine.txt" >&2
+
+# --- build ---------------------------------------------------------------------
+echo "bench.sh: building release binaries" >&2
+(cd "$ROOT" && cargo build --release -p noc-server --bins --quiet)
+bin=$TARGET_DIR/release
+
+prepare() {
+    local name=$1 dir=$work/peers/$1
+    case $name in
+        noc-server) return 0 ;;
+    esac
+    [ -d "$PEERS_SRC/$name" ] || { echo "bench.sh: no peer at $PEERS_SRC/$name" >&2; return 1; }
+    mkdir -p "$work/peers"
+    cp -r "$PEERS_SRC/$name" "$dir" && chmod -R u+w "$dir" || return 1
+    echo "bench.sh: preparing $name" >&2
+    case $name in
+        node-ws)
+            command -v node >/dev/null || { echo "bench.sh: node is needed for node-ws" >&2; return 1; }
+            (cd "$dir" && npm install --no-audit --no-fund --silent) >"$out/$name.install.log" 2>&1 || return 1
+            ;;
+        python-aiohttp)
+            python3 -m venv "$dir/venv" >"$out/$name.install.log" 2>&1 || return 1
+            "$dir/venv/bin/pip" install -q -r "$dir/requirements.txt" >>"$out/$name.install.log" 2>&1 || return 1
+            ;;
+        seed-axum)
+            # Its own target dir, kept between runs (git-ignored); its
+            # Cargo.lock is kept beside it so that later runs build the same
+            # versions.
+            local cache=$TARGET_DIR/bench-peers/seed-axum
+            mkdir -p "$cache"
+            [ -f "$cache/Cargo.lock" ] && cp "$cache/Cargo.lock" "$dir/Cargo.lock"
+            CARGO_TARGET_DIR=$cache/target cargo build --release --quiet \
+                --manifest-path "$dir/Cargo.toml" >"$out/$name.install.log" 2>&1 || return 1
+            cp "$dir/Cargo.lock" "$cache/Cargo.lock"
+            ;;
+    esac
+}
+
+# Starts server $1 pinned to core 0 on a free port: sets $pid and $url.
+start_server() {
+    local name=$1 port dir=$work/peers/$1 log=$out/$1.log i
+    port=$("$bin/noc-load" free-port)
+    url=http://127.0.0.1:$port
+    case $name in
+        noc-server)
+            rm -rf "$work/db" && mkdir -p "$work/db"
+            taskset -c 0 "$bin/noc-server" --listen "127.0.0.1:$port" \
+                --database "sqlite://$work/db/noc.db" --ingest-token "$token" >>"$log" 2>&1 &
+            ;;
+        node-ws)
+            taskset -c 0 node "$dir/server.js" --port "$port" --token "$token" >>"$log" 2>&1 &
+            ;;
+        python-aiohttp)
+            taskset -c 0 "$dir/venv/bin/python" "$dir/server.py" --port "$port" --token "$token" >>"$log" 2>&1 &
+            ;;
+        seed-axum)
+            taskset -c 0 "$TARGET_DIR/bench-peers/seed-axum/target/release/seed-axum" \
+                --port "$port" --token "$token" >>"$log" 2>&1 &
+            ;;
+    esac
+    pid=$!
+    started+=("$pid")
+    # Ready when the port accepts a connection: at most 30 s.
+    for i in $(seq 300); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+        kill -0 "$pid" 2>/dev/null || { echo "bench.sh: $name exited at start; see $log" >&2; return 1; }
+        sleep 0.1
+    done
+    echo "bench.sh: $name did not listen within 30 s; see $log" >&2
+    return 1
+}
+
+# Runs one case on a fresh server: case NAME SCENARIO ARGS...
+run_case() {
+    local name=$1 scenario=$2
+    shift 2
+    if ! start_server "$name"; then
+        stop_pid "$pid"; forget "$pid"
+        return 0
+    fi
+    taskset -c 1 "$bin/noc-load" "$scenario" --url "$url" --token "$token" \
+        --server-pid "$pid" --label "$name" "$@" >>"$results" 2>>"$out/generator.log" &
+    local gen=$!
+    started+=("$gen")
+    if ! wait "$gen"; then
+        echo "bench.sh: $name $scenario $* failed; see $out/generator.log" >&2
+    fi
+    forget "$gen"
+    tail -n 1 "$out/generator.log" >&2
+    stop_pid "$pid"
+    forget "$pid"
+    sleep 1
+}
+
+if [ "$quick" = 1 ]; then
+    ns=(1000); storm_for=2s; ingest_for=3s; stuck_for=3s; after=2s
+else
+    ns=(1000); [ "$big" -gt 0 ] && ns+=("$big")
+    storm_for=10s; ingest_for=10s; stuck_for=10s; after=5s
+fi
+
+for name in "${servers[@]}"; do
+    if ! prepare "$name"; then
+        echo "bench.sh: skipping $name" >&2
+        continue
+    fi
+    wait_quiet
+    echo "bench.sh: measuring $name" >&2
+    if wants idle; then
+        for n in "${ns[@]}"; do run_case "$name" idle --screens "$n"; done
+    fi
+    if wants fanout; then
+        for n in "${ns[@]}"; do
+            for k in 1 10; do
+                run_case "$name" fanout --screens "$n" --sites "$k" --alerts 50 --rate 10
+            done
+        done
+    fi
+    if wants storm; then
+        run_case "$name" storm --screens 1000 --rate 500 --duration "$storm_for" --posters 64
+    fi
+    if wants ingest; then
+        for batch in 1 100; do
+            run_case "$name" ingest --batch "$batch" --posters 32 --duration "$ingest_for"
+        done
+    fi
+    if wants stuck; then
+        run_case "$name" stuck --screens 100 --rate 500 --duration "$stuck_for" --posters 64 \
+            --pad 1024 --after "$after"
+    fi
+done
+
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
+"$bin/noc-load" table "$results" --baseline node-ws | tee "$out/table.md"
+echo "bench.sh: results in $out" >&2
