@@ -10,12 +10,12 @@
 //! publisher or dropping events silently: the connection then discards its
 //! queue and sends a fresh snapshot (`"reason":"lagged"`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::ws::Utf8Bytes;
-use noc_shared::{ServerMessage, Severity, SiteFilter};
+use noc_shared::{ServerMessage, Severity, SiteFilter, site_key};
 use tokio::sync::mpsc;
 
 use crate::metrics::Metrics;
@@ -27,19 +27,35 @@ pub struct Frame {
     pub seq: u64,
     /// The JSON text frame; cloning it shares the bytes.
     pub text: Utf8Bytes,
-    site: String,
+    /// The alert's site, lower-cased once here rather than per screen.
+    site_key: String,
     severity: Severity,
+    /// Site key and severity before the change, when the alert existed.
     before: Option<(String, Severity)>,
 }
 
 impl Frame {
+    fn new(event: &Event) -> Self {
+        let message = ServerMessage::alert(event.kind, event.seq, event.alert.clone());
+        Frame {
+            seq: event.seq,
+            text: Utf8Bytes::from(message.to_json()),
+            site_key: site_key(&event.alert.site),
+            severity: event.alert.severity,
+            before: event
+                .before
+                .as_ref()
+                .map(|(site, severity)| (site_key(site), *severity)),
+        }
+    }
+
     /// A frame that carries nothing: it only wakes a connection so that it
     /// looks at its lagged flag. Its seq 0 is below every snapshot's.
     fn wake() -> Self {
         Frame {
             seq: 0,
             text: Utf8Bytes::from_static(""),
-            site: String::new(),
+            site_key: String::new(),
             severity: Severity::Info,
             before: None,
         }
@@ -48,11 +64,11 @@ impl Frame {
     /// Does a screen with `filter` get this event? Yes when the alert matches
     /// before or after the change, so an alert that moves away still leaves.
     pub fn wanted_by(&self, filter: &SiteFilter) -> bool {
-        filter.matches(&self.site, self.severity)
+        filter.matches_key(&self.site_key, self.severity)
             || self
                 .before
                 .as_ref()
-                .is_some_and(|(site, severity)| filter.matches(site, *severity))
+                .is_some_and(|(site, severity)| filter.matches_key(site, *severity))
     }
 }
 
@@ -65,14 +81,20 @@ pub struct Hub {
     metrics: Metrics,
 }
 
+/// Connection id → subscriber.
+type Subscribers = HashMap<u64, Arc<Subscriber>>;
+
+/// The subscribers, indexed so that publishing visits only the ones that
+/// take the event's site. Each subscriber is in exactly one of `every_site`
+/// or the `by_site` entries of its sites.
 #[derive(Default)]
 struct Registry {
     next_id: u64,
-    subscribers: HashMap<u64, Subscriber>,
+    all: Subscribers,
     /// Lower-cased site → subscribers that take it.
-    by_site: HashMap<String, HashSet<u64>>,
+    by_site: HashMap<String, Subscribers>,
     /// Subscribers that take every site.
-    every_site: HashSet<u64>,
+    every_site: Subscribers,
 }
 
 struct Subscriber {
@@ -81,47 +103,54 @@ struct Subscriber {
     lagged: Arc<AtomicBool>,
 }
 
-impl Registry {
-    fn index(&mut self, id: u64, filter: &SiteFilter) {
-        match filter.site_keys() {
-            None => {
-                self.every_site.insert(id);
-            }
-            Some(keys) => {
-                for key in keys {
-                    self.by_site.entry(key.clone()).or_default().insert(id);
-                }
+impl Subscriber {
+    /// Queues `frame`; a full queue marks the subscriber lagged (counted
+    /// once per overflow) instead of blocking the publisher.
+    fn offer(&self, frame: &Arc<Frame>, metrics: &Metrics) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(frame.clone()) {
+            if !self.lagged.swap(true, Ordering::AcqRel) {
+                metrics.lagged.inc();
             }
         }
     }
+}
 
-    fn unindex(&mut self, id: u64, filter: &SiteFilter) {
-        match filter.site_keys() {
+impl Registry {
+    fn insert(&mut self, id: u64, sub: Arc<Subscriber>) {
+        match sub.filter.site_keys() {
+            None => {
+                self.every_site.insert(id, sub.clone());
+            }
+            Some(keys) => {
+                for key in keys {
+                    self.by_site
+                        .entry(key.clone())
+                        .or_default()
+                        .insert(id, sub.clone());
+                }
+            }
+        }
+        self.all.insert(id, sub);
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Arc<Subscriber>> {
+        let sub = self.all.remove(&id)?;
+        match sub.filter.site_keys() {
             None => {
                 self.every_site.remove(&id);
             }
             Some(keys) => {
                 for key in keys {
-                    if let Some(ids) = self.by_site.get_mut(key) {
-                        ids.remove(&id);
-                        if ids.is_empty() {
+                    if let Some(subs) = self.by_site.get_mut(key) {
+                        subs.remove(&id);
+                        if subs.is_empty() {
                             self.by_site.remove(key);
                         }
                     }
                 }
             }
         }
-    }
-
-    /// The subscribers that take `site` or every site.
-    fn candidates(&self, sites: &[&str]) -> HashSet<u64> {
-        let mut ids: HashSet<u64> = self.every_site.clone();
-        for site in sites {
-            if let Some(set) = self.by_site.get(&site.to_lowercase()) {
-                ids.extend(set);
-            }
-        }
-        ids
+        Some(sub)
     }
 }
 
@@ -151,14 +180,13 @@ impl Hub {
         let mut registry = self.registry();
         registry.next_id += 1;
         let id = registry.next_id;
-        registry.index(id, &filter);
-        registry.subscribers.insert(
+        registry.insert(
             id,
-            Subscriber {
+            Arc::new(Subscriber {
                 filter,
                 queue,
                 lagged: lagged.clone(),
-            },
+            }),
         );
         Subscription {
             id,
@@ -169,34 +197,30 @@ impl Hub {
     }
 
     /// Serializes `event` once and queues it for every connection that
-    /// wants it. Never blocks: a full queue marks its connection lagged.
+    /// wants it, visiting only those that take its site (before or after
+    /// the change) or every site. Never blocks.
     pub fn publish(&self, event: &Event) {
-        let message = ServerMessage::alert(event.kind, event.seq, event.alert.clone());
-        let frame = Arc::new(Frame {
-            seq: event.seq,
-            text: Utf8Bytes::from(message.to_json()),
-            site: event.alert.site.clone(),
-            severity: event.alert.severity,
-            before: event.before.clone(),
-        });
+        let frame = Arc::new(Frame::new(event));
         self.metrics.events.inc();
         let registry = self.registry();
-        let mut sites = vec![frame.site.as_str()];
-        if let Some((before, _)) = &frame.before {
-            sites.push(before);
-        }
-        for id in registry.candidates(&sites) {
-            let Some(sub) = registry.subscribers.get(&id) else {
-                continue;
-            };
-            if !frame.wanted_by(&sub.filter) {
-                continue;
+        let offer = |sub: &Arc<Subscriber>| {
+            if frame.wanted_by(&sub.filter) {
+                sub.offer(&frame, &self.metrics);
             }
-            if let Err(mpsc::error::TrySendError::Full(_)) = sub.queue.try_send(frame.clone()) {
-                if !sub.lagged.swap(true, Ordering::AcqRel) {
-                    self.metrics.lagged.inc();
-                }
-            }
+        };
+        registry.every_site.values().for_each(offer);
+        let now = registry.by_site.get(&frame.site_key);
+        now.into_iter().flat_map(HashMap::values).for_each(offer);
+        // Screens of the site the alert moved away from, each once.
+        if let Some((before, _)) = frame
+            .before
+            .as_ref()
+            .filter(|(site, _)| *site != frame.site_key)
+        {
+            let also_now = |id: &u64| now.is_some_and(|subs| subs.contains_key(id));
+            let then = registry.by_site.get(before).into_iter().flatten();
+            then.filter(|(id, _)| !also_now(id))
+                .for_each(|(_, sub)| offer(sub));
         }
     }
 
@@ -205,7 +229,7 @@ impl Hub {
     /// events (a lost link to a shared store).
     pub fn resync_all(&self) {
         let registry = self.registry();
-        for sub in registry.subscribers.values() {
+        for sub in registry.all.values() {
             if !sub.lagged.swap(true, Ordering::AcqRel) {
                 self.metrics.lagged.inc();
             }
@@ -216,7 +240,7 @@ impl Hub {
 
     /// Connections currently subscribed.
     pub fn len(&self) -> usize {
-        self.registry().subscribers.len()
+        self.registry().all.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -258,23 +282,20 @@ impl Subscription {
     /// after this call so that nothing falls between the two.
     pub fn set_filter(&self, filter: SiteFilter) {
         let mut registry = self.hub.registry();
-        let Some(old) = registry.subscribers.get(&self.id).map(|s| s.filter.clone()) else {
-            return;
-        };
-        registry.unindex(self.id, &old);
-        registry.index(self.id, &filter);
-        if let Some(sub) = registry.subscribers.get_mut(&self.id) {
-            sub.filter = filter;
+        if let Some(old) = registry.remove(self.id) {
+            let sub = Subscriber {
+                filter,
+                queue: old.queue.clone(),
+                lagged: old.lagged.clone(),
+            };
+            registry.insert(self.id, Arc::new(sub));
         }
     }
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        let mut registry = self.hub.registry();
-        if let Some(sub) = registry.subscribers.remove(&self.id) {
-            registry.unindex(self.id, &sub.filter);
-        }
+        self.hub.registry().remove(self.id);
     }
 }
 
@@ -330,6 +351,21 @@ mod tests {
         };
         assert_eq!(seqs(&mut kili), vec![1, 3]);
         assert_eq!(seqs(&mut all_high), vec![2]);
+    }
+
+    #[test]
+    fn an_alert_moving_between_two_sites_of_one_screen_arrives_once() {
+        let hub = Hub::new(16, Metrics::default());
+        let mut both = hub.subscribe(filter(&["A", "b"], Severity::Info));
+        let mut only_a = hub.subscribe(filter(&["a"], Severity::Info));
+        hub.publish(&event(1, "B", Severity::Info, Some(("A", Severity::Info))));
+        let seqs = |s: &mut Subscription| {
+            std::iter::from_fn(|| s.try_recv())
+                .map(|f| f.seq)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(seqs(&mut both), vec![1]);
+        assert_eq!(seqs(&mut only_a), vec![1], "the screen it left hears of it");
     }
 
     #[test]

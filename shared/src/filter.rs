@@ -32,13 +32,13 @@ impl SiteFilter {
                 .into_iter()
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
-                .filter(|s| seen.insert(s.to_lowercase()))
+                .filter(|s| seen.insert(site_key(s)))
                 .collect();
             (!names.is_empty() && !names.iter().any(|s| s == "*")).then_some(names)
         });
         let keys = sites
             .as_ref()
-            .map(|names| names.iter().map(|s| s.to_lowercase()).collect());
+            .map(|names| names.iter().map(|s| site_key(s)).collect());
         SiteFilter {
             sites,
             keys,
@@ -72,16 +72,30 @@ impl SiteFilter {
 
     /// Does this screen take `site` at all, whatever the severity?
     pub fn takes_site(&self, site: &str) -> bool {
-        match &self.keys {
-            None => true,
-            Some(keys) => keys.contains(&site.to_lowercase()),
-        }
+        self.keys
+            .as_ref()
+            .is_none_or(|keys| keys.contains(&site_key(site)))
+    }
+
+    /// [`SiteFilter::matches`] for a site already lower-cased (as
+    /// [`site_key`] makes it): no allocation, for the fan-out's hot path.
+    pub fn matches_key(&self, site_key: &str, severity: Severity) -> bool {
+        severity >= self.min_severity
+            && self
+                .keys
+                .as_ref()
+                .is_none_or(|keys| keys.contains(site_key))
     }
 
     /// [`SiteFilter::matches`] for a whole alert.
     pub fn matches_alert(&self, alert: &Alert) -> bool {
         self.matches(&alert.site, alert.severity)
     }
+}
+
+/// A site name as filters compare it: lower-cased (Unicode-aware).
+pub fn site_key(site: &str) -> String {
+    site.to_lowercase()
 }
 
 /// Splits a comma list such as `"Kilimanjaro, Serengeti"` into trimmed,

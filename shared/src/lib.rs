@@ -17,7 +17,7 @@ pub mod message;
 pub mod severity;
 
 pub use alert::{Alert, Status};
-pub use filter::{SiteFilter, parse_site_list};
+pub use filter::{SiteFilter, parse_site_list, site_key};
 pub use message::{
     AlertEvent, ClientMessage, EventKind, ProtocolError, ServerMessage, Snapshot, SnapshotReason,
 };

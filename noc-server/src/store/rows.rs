@@ -100,12 +100,6 @@ pub fn alerts(rows: Vec<AlertRow>) -> Result<Vec<Alert>, StoreError> {
     rows.into_iter().map(Alert::try_from).collect()
 }
 
-/// The site as matched: lower-cased in Rust, which knows Unicode (SQL's
-/// `lower()` does not everywhere).
-pub fn site_key(site: &str) -> String {
-    site.to_lowercase()
-}
-
 pub fn rank(severity: Severity) -> i64 {
     severity.rank() as i64
 }
@@ -267,7 +261,7 @@ macro_rules! sql_backend {
                 .bind(r.resolved_at)
                 .bind(r.acked_by)
                 .bind(r.acked_at)
-                .bind($crate::store::rows::site_key(&alert.site))
+                .bind(noc_shared::site_key(&alert.site))
                 .execute(conn)
                 .await?;
             Ok(())
