@@ -1,6 +1,12 @@
 //! What the server under test costs, read from `/proc`: resident memory
-//! (`VmRSS` in `/proc/<pid>/status`) and CPU time (`utime` + `stime` in
-//! `/proc/<pid>/stat`, summed over all its threads by the kernel).
+//! (`VmRSS` in `/proc/<pid>/status`) and CPU time.
+//!
+//! CPU time is read two ways. `utime` + `stime` in `/proc/<pid>/stat` counts
+//! every thread the process ever had, but only in clock ticks (10 ms): too
+//! coarse for a run that costs the server 0.1 s. The scheduler's own
+//! nanosecond count, the first field of each `/proc/<pid>/task/*/schedstat`,
+//! is exact but misses threads that ended meanwhile. [`CpuTime::since`] takes
+//! the exact count unless threads evidently ended, then the ticks.
 
 use std::process::Command;
 use std::time::Duration;
@@ -26,13 +32,48 @@ impl Proc {
         parse_vm_rss(&status).ok_or_else(|| std::io::Error::other("no VmRSS line"))
     }
 
-    /// User plus system CPU time so far.
-    pub fn cpu(self, ticks_per_s: u64) -> std::io::Result<Duration> {
+    /// CPU time (user and system) so far.
+    pub fn cpu(self, ticks_per_s: u64) -> std::io::Result<CpuTime> {
         let stat = std::fs::read_to_string(self.path("stat"))?;
         let ticks = parse_cpu_ticks(&stat).ok_or_else(|| std::io::Error::other("bad stat"))?;
-        Ok(Duration::from_nanos(
-            ticks.saturating_mul(1_000_000_000) / ticks_per_s.max(1),
-        ))
+        let tick = Duration::from_nanos(1_000_000_000 / ticks_per_s.max(1));
+        let mut threads = Duration::ZERO;
+        for task in std::fs::read_dir(self.path("task"))? {
+            // A thread that ended since the listing has nothing to add.
+            if let Ok(text) = std::fs::read_to_string(task?.path().join("schedstat")) {
+                threads += Duration::from_nanos(parse_schedstat(&text).unwrap_or(0));
+            }
+        }
+        Ok(CpuTime {
+            ticks: tick * u32::try_from(ticks).unwrap_or(u32::MAX),
+            tick,
+            threads,
+        })
+    }
+}
+
+/// One reading of a process's CPU time.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuTime {
+    /// `utime` + `stime`: every thread, whole ticks.
+    ticks: Duration,
+    tick: Duration,
+    /// The sum of the live threads' exact run times.
+    threads: Duration,
+}
+
+impl CpuTime {
+    /// CPU time spent between `earlier` and this reading.
+    pub fn since(&self, earlier: &CpuTime) -> Duration {
+        let coarse = self.ticks.saturating_sub(earlier.ticks);
+        let exact = self.threads.saturating_sub(earlier.threads);
+        // The tick count rounds each reading down by less than a tick; more
+        // missing than that means threads ended and took their time along.
+        if exact + 2 * self.tick < coarse {
+            coarse
+        } else {
+            exact
+        }
     }
 }
 
@@ -64,6 +105,11 @@ fn parse_cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// The run time in nanoseconds, the first field of `schedstat`.
+fn parse_schedstat(text: &str) -> Option<u64> {
+    text.split_whitespace().next()?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,11 +120,34 @@ mod tests {
         assert_eq!(parse_vm_rss(status), Some(12345));
         let stat = "4242 (tokio (rt) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 750 250 0 0 20 0 2 0";
         assert_eq!(parse_cpu_ticks(stat), Some(1000));
+        assert_eq!(parse_schedstat("597536 68862 1\n"), Some(597_536));
+    }
+
+    #[test]
+    fn exact_time_unless_threads_ended() {
+        let tick = Duration::from_millis(10);
+        let at = |ticks: u64, threads_ms: u64| CpuTime {
+            ticks: tick * ticks as u32,
+            tick,
+            threads: Duration::from_millis(threads_ms),
+        };
+        // 123 ms of thread time shows as 12 ticks: the exact count wins.
+        assert_eq!(
+            at(22, 1123).since(&at(10, 1000)),
+            Duration::from_millis(123)
+        );
+        // A thread that used 500 ms ended: only the ticks still count it.
+        assert_eq!(
+            at(62, 1123).since(&at(10, 1000)),
+            Duration::from_millis(520)
+        );
     }
 
     #[test]
     fn reads_this_process() {
         assert!(Proc::Myself.rss_kib().expect("VmRSS") > 0);
-        assert!(Proc::Myself.cpu(ticks_per_second()).is_ok());
+        let before = Proc::Myself.cpu(ticks_per_second()).expect("CPU time");
+        let after = Proc::Myself.cpu(ticks_per_second()).expect("CPU time");
+        assert!(after.since(&before) < Duration::from_secs(1));
     }
 }

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock;
 use crate::poster::{PostReport, Poster};
-use crate::procfs::{self, Proc};
+use crate::procfs::{self, CpuTime, Proc};
 use crate::screen::{Fleet, FleetPlan, stuck_screen};
 use crate::tally::{Summary, quantile_ms, summarize};
 use crate::wire::site_of;
@@ -85,8 +85,8 @@ pub struct Outcome {
 struct Meter {
     server: Option<Proc>,
     ticks_per_s: u64,
-    server_cpu: Option<Duration>,
-    own_cpu: Option<Duration>,
+    server_cpu: Option<CpuTime>,
+    own_cpu: Option<CpuTime>,
     wall: Instant,
 }
 
@@ -107,8 +107,8 @@ impl Meter {
     }
 
     fn stop(&self) -> Usage {
-        let since = |before: Option<Duration>, p: Option<Proc>| {
-            Some(p?.cpu(self.ticks_per_s).ok()?.saturating_sub(before?))
+        let since = |before: Option<CpuTime>, p: Option<Proc>| {
+            Some(p?.cpu(self.ticks_per_s).ok()?.since(&before?))
         };
         let wall = self.wall.elapsed().as_secs_f64();
         Usage {
