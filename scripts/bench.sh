@@ -140,6 +140,7 @@ machine() {
 wait_quiet
 machine >"$out/machine.txt"
 cat "$out/machine.txt" >&2
+echo "noc-server: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' (with local changes)'), $(rustc --version)" >>"$out/machine.txt"
 
 # --- build ---------------------------------------------------------------------
 echo "bench.sh: building release binaries" >&2
@@ -159,10 +160,12 @@ prepare() {
         node-ws)
             command -v node >/dev/null || { echo "bench.sh: node is needed for node-ws" >&2; return 1; }
             (cd "$dir" && npm install --no-audit --no-fund --silent) >"$out/$name.install.log" 2>&1 || return 1
+            echo "node-ws: node $(node --version), ws $(node -p "require('$dir/node_modules/ws/package.json').version")" >>"$out/machine.txt"
             ;;
         python-aiohttp)
             python3 -m venv "$dir/venv" >"$out/$name.install.log" 2>&1 || return 1
             "$dir/venv/bin/pip" install -q -r "$dir/requirements.txt" >>"$out/$name.install.log" 2>&1 || return 1
+            echo "python-aiohttp: $("$dir/venv/bin/python" --version), aiohttp $("$dir/venv/bin/python" -c 'import aiohttp; print(aiohttp.__version__)')" >>"$out/machine.txt"
             ;;
         seed-axum)
             # Its own target dir, kept between runs (git-ignored); its
@@ -174,6 +177,7 @@ prepare() {
             CARGO_TARGET_DIR=$cache/target cargo build --release --quiet \
                 --manifest-path "$dir/Cargo.toml" >"$out/$name.install.log" 2>&1 || return 1
             cp "$dir/Cargo.lock" "$cache/Cargo.lock"
+            echo "seed-axum: $(rustc --version), $(grep -A1 '^name = "axum"$' "$dir/Cargo.lock" | tail -1 | tr -d ' "' | sed 's/version=/axum /')" >>"$out/machine.txt"
             ;;
     esac
 }

@@ -293,7 +293,7 @@ pub async fn ingest(
     ]);
     json.extend(post_fields(&posts, None));
     let human = format!(
-        "{} ingest batch={batch}: {} alerts/s, POST p50 {} / p99 {} ms, {} µs server CPU per alert, {} failed requests{}",
+        "{} ingest batch={batch}: {} alerts/s, POST p50 {} / p99 {} ms, {} µs server CPU per alert, {} failed requests{}{}",
         target.label,
         json["alerts_per_s"],
         json["post_p50_ms"],
@@ -301,6 +301,11 @@ pub async fn ingest(
         json["cpu_us_per_alert"],
         posts.requests_failed,
         first_error(&posts),
+        if usage.own_cpu_pct.is_some_and(|p| p > 90.0) {
+            " [the generator was CPU-bound: the server may take more]"
+        } else {
+            ""
+        },
     );
     Ok(Outcome {
         json: json.into(),

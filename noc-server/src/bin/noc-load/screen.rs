@@ -23,6 +23,8 @@ use crate::wire::{self, Frame};
 
 /// How long one screen may take to connect and get its first snapshot.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a screen may take to send its pong.
+const PONG_TIMEOUT: Duration = Duration::from_secs(1);
 /// The kernel receive buffer of a screen that stops reading: small, so that
 /// the server feels the stall after a few frames rather than megabytes.
 const STUCK_RECEIVE_BUFFER: u32 = 4 * 1024;
@@ -228,7 +230,9 @@ impl Screen {
                 // Keeps the screen alive past three heartbeat intervals.
                 let ts = chrono::Utc::now().timestamp();
                 let pong = format!(r#"{{"event":"pong","ts":{ts}}}"#);
-                let _ = ws.send(Message::text(pong)).await;
+                // Bounded: a server that stopped reading must not hold the
+                // screen (and so the end of the run) forever.
+                let _ = tokio::time::timeout(PONG_TIMEOUT, ws.send(Message::text(pong))).await;
             }
             _ => {}
         }

@@ -23,13 +23,15 @@ const fn m(scenario: &'static str, key: &'static str, label: &'static str, ratio
     }
 }
 
-const DELIVERY: [(&str, &str, bool); 6] = [
+const DELIVERY: [(&str, &str, bool); 7] = [
     ("deliveries_per_s", "deliveries/s", true),
     ("p50_ms", "p50 ms", true),
     ("p99_ms", "p99 ms", true),
     ("max_ms", "max ms", true),
     ("cpu_us_per_delivery", "server CPU µs/delivery", true),
     ("lost_dup", "lost / duplicated", false),
+    // Near 100 %, the generator and not the server set the pace.
+    ("gen_cpu_pct", "generator CPU %", false),
 ];
 
 const METRICS: &[Metric] = &[
@@ -38,6 +40,7 @@ const METRICS: &[Metric] = &[
     m("ingest", "post_p50_ms", "POST p50 ms", true),
     m("ingest", "post_p99_ms", "POST p99 ms", true),
     m("ingest", "cpu_us_per_alert", "server CPU µs/alert", true),
+    m("ingest", "gen_cpu_pct", "generator CPU %", false),
     m("stuck", "rss_growth_kib", "server RSS growth KiB", true),
     m("stuck", "rss_end_kib", "server RSS at end KiB", true),
     m("stuck", "p99_ms", "healthy screens p99 ms", true),
@@ -129,6 +132,12 @@ pub fn render(jsonl: &str, baseline: &str) -> String {
             out.push('\n');
         }
     }
+    if cases.iter().any(|(scenario, _)| scenario == "ingest") {
+        out.push_str(
+            "\nIngest rows count what each server does before it answers: noc-server \
+             commits to disk; the peers keep alerts in memory.\n",
+        );
+    }
     out
 }
 
@@ -194,7 +203,7 @@ mod tests {
         assert!(rows.contains(&"| fanout n=1000 k=1 | p99 ms | 2.00 | 12.2 | 0.16 |"));
         assert!(rows.contains(&"| fanout n=1000 k=1 | server CPU µs/delivery | n/a | 10.0 |  |"));
         assert!(rows.contains(&"| fanout n=1000 k=1 | lost / duplicated | 1 / 2 | 0 / 0 |  |"));
-        assert_eq!(rows.len(), 2 + 1 + 6);
+        assert_eq!(rows.len(), 2 + 1 + 7);
     }
 
     #[test]
@@ -203,5 +212,6 @@ mod tests {
         let table = render(line, "node-ws");
         assert!(table.starts_with("| case | metric | noc-server |\n|---|---|---:|\n"));
         assert!(table.contains("| ingest batch=1 | alerts/s | 5000 |"));
+        assert!(table.contains("noc-server commits to disk"));
     }
 }
