@@ -155,6 +155,28 @@ async fn a_screen_that_stops_reading_gets_a_lagged_snapshot_and_others_keep_up()
 }
 
 #[tokio::test]
+async fn a_snapshot_of_1000_long_alerts_reaches_the_screen() {
+    let server = TestServer::start(&[]).await;
+    // 1000 alerts of 4000 characters: a snapshot of about 4 MB.
+    for batch in 0..10 {
+        let body: Vec<_> = (0..100)
+            .map(|i| json!({"id": format!("l{batch}-{i}"), "site": "A", "severity": "high", "message": "m".repeat(4000)}))
+            .collect();
+        server.post_ok(&json!(body)).await;
+    }
+    let mut screen = Screen::connect(&server.ws_url("")).await;
+    let snap = screen.snapshot().await;
+    assert_eq!(snap.alerts.len(), 1000);
+    server.post_ok(&alert("after", "A", "info")).await;
+    let msg = screen.next().await;
+    assert_eq!(
+        msg.as_alert_event().map(|(_, e)| e.alert.id.as_str()),
+        Some("after")
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn an_oversized_message_closes_with_1009() {
     let server = TestServer::start(&[]).await;
     let mut screen = Screen::connect(&server.ws_url("")).await;

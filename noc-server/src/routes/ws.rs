@@ -27,7 +27,7 @@ use crate::store::SNAPSHOT_LIMIT;
 use crate::{AppState, normalize_origin};
 
 /// Queued frames written with one flush, at most.
-const WRITE_BATCH: usize = 64;
+const WRITE_BATCH: u64 = 64;
 
 /// Close codes (RFC 6455).
 const GOING_AWAY: u16 = 1001;
@@ -86,9 +86,14 @@ pub async fn ws_alerts(
     let tasks = state.tasks.clone();
     let limits = &state.limits;
     Ok(upgrade
-        .read_buffer_size(4 * 1024)
+        // Screens send little (a pong per heartbeat): a small read buffer
+        // keeps idle screens cheap, and it is what every wake-up zeroes.
+        .read_buffer_size(512)
         .write_buffer_size(16 * 1024)
-        .max_write_buffer_size(1024 * 1024)
+        // Not capped here: a connection writes one snapshot (up to 1000
+        // alerts of 4 KiB each) or one batch of frames at a time, and its
+        // event queue is what bounds a slow screen.
+        .max_write_buffer_size(usize::MAX)
         .max_message_size(limits.max_ws_message)
         .max_frame_size(limits.max_ws_frame.min(limits.max_ws_message))
         .on_upgrade(move |socket| {
@@ -276,26 +281,35 @@ impl Connection {
             self.screen.lagged();
             return self.send_snapshot(socket, SnapshotReason::Lagged).await;
         }
+        // One timer for the whole batch, not one per frame: this is the hot path.
+        let sent = timeout(self.dead_after(), self.write_batch(socket, first))
+            .await
+            .map_err(|_| End::Broken)??;
+        self.state.metrics.deliveries.inc_by(sent);
+        Ok(())
+    }
+
+    /// Feeds `first` and up to [`WRITE_BATCH`] queued frames that this
+    /// screen wants, then flushes them with one write; returns how many.
+    async fn write_batch(
+        &mut self,
+        socket: &mut WebSocket,
+        first: std::sync::Arc<Frame>,
+    ) -> Result<u64, End> {
         let mut sent = 0;
         let mut next = Some(first);
-        let dead_after = self.dead_after();
         while let Some(frame) = next.take() {
             if frame.seq > self.last_seq && frame.wanted_by(&self.filter) {
                 self.last_seq = frame.seq;
-                timeout(dead_after, socket.feed(Message::Text(frame.text.clone())))
-                    .await
-                    .map_err(|_| End::Broken)??;
+                socket.feed(Message::Text(frame.text.clone())).await?;
                 sent += 1;
             }
             if sent < WRITE_BATCH {
                 next = self.sub.try_recv();
             }
         }
-        timeout(dead_after, socket.flush())
-            .await
-            .map_err(|_| End::Broken)??;
-        self.state.metrics.deliveries.inc_by(sent as u64);
-        Ok(())
+        socket.flush().await?;
+        Ok(sent)
     }
 
     async fn send_snapshot(
