@@ -219,14 +219,11 @@ impl Screen {
     }
 
     async fn on_text(&mut self, ws: &mut Socket, text: &str) {
-        match wire::scan(text) {
-            Frame::Alert { run, n, sent_ns }
-                if run == self.run && self.tally.record(n, sent_ns, clock::now_ns()) =>
-            {
+        match observe(&mut self.tally, self.run, text, clock::now_ns()) {
+            Seen::Delivery => {
                 self.delivered.fetch_add(1, Ordering::Relaxed);
             }
-            Frame::Snapshot { reason: "lagged" } => self.tally.lagged_snapshots += 1,
-            Frame::Heartbeat => {
+            Seen::Heartbeat => {
                 // Keeps the screen alive past three heartbeat intervals.
                 let ts = chrono::Utc::now().timestamp();
                 let pong = format!(r#"{{"event":"pong","ts":{ts}}}"#);
@@ -234,8 +231,35 @@ impl Screen {
                 // screen (and so the end of the run) forever.
                 let _ = tokio::time::timeout(PONG_TIMEOUT, ws.send(Message::text(pong))).await;
             }
-            _ => {}
+            Seen::Nothing => {}
         }
+    }
+}
+
+/// What a text frame meant to a screen.
+#[derive(Debug, PartialEq, Eq)]
+enum Seen {
+    /// A first, wanted delivery of this run's alert.
+    Delivery,
+    /// A heartbeat, to answer.
+    Heartbeat,
+    /// Anything else (a repeat, another run's alert, a snapshot).
+    Nothing,
+}
+
+/// Counts one received text frame into `tally`; the socket-free half of a
+/// screen, so that the counting can be tested on a made-up stream.
+fn observe(tally: &mut ScreenTally, run: u32, text: &str, now_ns: u64) -> Seen {
+    match wire::scan(text) {
+        Frame::Alert { run: r, n, sent_ns } if r == run && tally.record(n, sent_ns, now_ns) => {
+            Seen::Delivery
+        }
+        Frame::Snapshot { reason: "lagged" } => {
+            tally.lagged_snapshots += 1;
+            Seen::Nothing
+        }
+        Frame::Heartbeat => Seen::Heartbeat,
+        _ => Seen::Nothing,
     }
 }
 
@@ -273,4 +297,76 @@ async fn handshake(
         .await
         .context("WebSocket handshake")?;
     Ok(ws)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tally::{AlertSet, quantile_ms, summarize};
+
+    fn event(run: u32, n: u64, site: u32, sent_ns: u64) -> String {
+        format!(
+            r#"{{"event":"alert.created","seq":{n},"id":"bench-{run}-{n}","site":"site-{site}","severity":"critical","message":"bench {run} {n} {sent_ns}","host":null}}"#
+        )
+    }
+
+    #[test]
+    fn a_made_up_stream_is_counted_exactly() {
+        // A screen of site 1 of 2, in run 7. Alerts 0..6 were accepted; the
+        // stream repeats 3, skips 5, carries alert 2 of site 0 (misrouted),
+        // an alert of another run, a heartbeat and a lagged snapshot.
+        let mut tally = ScreenTally::new(Some(1), 2);
+        let ms = 1_000_000;
+        let stream = [
+            (
+                r#"{"event":"snapshot","reason":"connect","seq":0,"alerts":[]}"#.to_owned(),
+                0,
+            ),
+            (event(7, 1, 1, 10 * ms), 12 * ms),
+            (event(7, 3, 1, 20 * ms), 25 * ms),
+            (event(7, 3, 1, 20 * ms), 26 * ms),
+            (event(7, 2, 0, 30 * ms), 31 * ms),
+            (event(8, 5, 1, 30 * ms), 31 * ms),
+            (
+                r#"{"event": "heartbeat", "ts": 1764358800}"#.to_owned(),
+                40 * ms,
+            ),
+            (
+                r#"{"event":"snapshot","reason":"lagged","seq":9,"alerts":[]}"#.to_owned(),
+                50 * ms,
+            ),
+        ];
+        let seen: Vec<Seen> = stream
+            .iter()
+            .map(|(text, now)| observe(&mut tally, 7, text, *now))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                Seen::Nothing,
+                Seen::Delivery,
+                Seen::Delivery,
+                Seen::Nothing,
+                Seen::Nothing,
+                Seen::Nothing,
+                Seen::Heartbeat,
+                Seen::Nothing,
+            ]
+        );
+        let mut accepted = AlertSet::default();
+        for n in 0..6 {
+            accepted.insert(n);
+        }
+        let summary = summarize(&[tally], &accepted);
+        // Site 1 takes 1, 3 and 5: 5 is lost.
+        assert_eq!(
+            (summary.expected, summary.delivered, summary.lost),
+            (3, 2, 1)
+        );
+        assert_eq!((summary.duplicates, summary.misrouted), (1, 1));
+        assert_eq!(summary.lagged_snapshots, 1);
+        // Latencies 2 ms and 5 ms.
+        assert!((quantile_ms(&summary.latency_us, 0.0) - 2.0).abs() < 0.01);
+        assert!((quantile_ms(&summary.latency_us, 1.0) - 5.0).abs() < 0.01);
+    }
 }
