@@ -3,12 +3,20 @@
 //! and, only when something changed, the next frame. It draws at most
 //! [`FRAME_RATE`] times a second however fast alerts arrive, and not at all
 //! between clock ticks when nothing happens.
+//!
+//! [`event_loop`] takes its terminal, key source and stop signal as
+//! arguments, so that the storm benchmark (`noc-tui-storm`) drives this very
+//! loop with a synthetic feed, injected keys and a terminal that writes to
+//! nowhere.
 
+use std::future::Future;
 use std::io::{self, Write};
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
 
@@ -52,7 +60,21 @@ pub async fn run(config: Config) -> io::Result<()> {
     let size = guard.terminal.size()?;
     app.size = (size.width, size.height);
 
-    let result = event_loop(&mut guard.terminal, &mut app, &mut events_rx, &commands_tx).await;
+    let result = match StopSignals::new() {
+        Ok(mut stop) => {
+            event_loop(
+                &mut guard.terminal,
+                &mut app,
+                &mut events_rx,
+                &commands_tx,
+                &mut EventStream::new(),
+                async move { stop.recv().await },
+                &mut |_| {},
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
 
     drop(commands_tx);
     drop(events_rx);
@@ -61,16 +83,29 @@ pub async fn run(config: Config) -> io::Result<()> {
     result
 }
 
-async fn event_loop(
-    terminal: &mut terminal::Tui,
+/// The screen's loop: applies keys from `keys`, network events from
+/// `events` and clock ticks to `app`, and draws it on `terminal` at most
+/// [`FRAME_RATE`] times a second, until a quit key, the end of `keys`, or
+/// `stop` resolves. `on_frame` sees the state each frame was drawn from,
+/// right after the frame is written (the benchmark times keys with it; the
+/// client passes a no-op).
+pub async fn event_loop<W, K, S>(
+    terminal: &mut Terminal<CrosstermBackend<W>>,
     app: &mut App,
     events: &mut mpsc::Receiver<NetEvent>,
     commands: &mpsc::Sender<Command>,
-) -> io::Result<()> {
+    keys: &mut K,
+    stop: S,
+    on_frame: &mut dyn FnMut(&App),
+) -> io::Result<()>
+where
+    W: Write,
+    K: Stream<Item = io::Result<Event>> + Unpin,
+    S: Future<Output = ()>,
+{
     let frame_time = Duration::from_secs(1) / FRAME_RATE;
-    let mut keys = EventStream::new();
     let mut clock = clock_tick();
-    let mut stop = StopSignals::new()?;
+    let mut stop = std::pin::pin!(stop);
     let mut dirty = true;
     let mut next_frame = Instant::now();
     loop {
@@ -91,11 +126,12 @@ async fn event_loop(
             _ = clock.tick() => update(app, Msg::Tick, Now::current()),
             () = sleep_until(next_frame), if dirty => {
                 terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
+                on_frame(app);
                 dirty = false;
                 next_frame = Instant::now() + frame_time;
                 continue;
             }
-            () = stop.recv() => return Ok(()),
+            () = &mut stop => return Ok(()),
         };
         dirty |= effects.redraw;
         if effects.bell {
@@ -146,7 +182,7 @@ fn clock_tick() -> tokio::time::Interval {
 }
 
 /// Rings the terminal bell (BEL), which a Linux console sounds or flashes.
-fn ring_bell(terminal: &mut terminal::Tui) -> io::Result<()> {
+fn ring_bell<W: Write>(terminal: &mut Terminal<CrosstermBackend<W>>) -> io::Result<()> {
     let out = terminal.backend_mut();
     out.write_all(b"\x07")?;
     out.flush()
