@@ -29,6 +29,11 @@ use crate::{AppState, normalize_origin};
 /// Queued frames written with one flush, at most.
 const WRITE_BATCH: u64 = 64;
 
+/// The most one connection's WebSocket write buffer may hold: above the
+/// largest snapshot (1000 alerts, each at most about 30 KB of JSON when
+/// every character of a 4096-character message must be escaped).
+const MAX_WRITE_BUFFER: usize = 32 * 1024 * 1024;
+
 /// Close codes (RFC 6455).
 const GOING_AWAY: u16 = 1001;
 const TOO_BIG: u16 = 1009;
@@ -90,10 +95,10 @@ pub async fn ws_alerts(
         // keeps idle screens cheap, and it is what every wake-up zeroes.
         .read_buffer_size(512)
         .write_buffer_size(16 * 1024)
-        // Not capped here: a connection writes one snapshot (up to 1000
-        // alerts of 4 KiB each) or one batch of frames at a time, and its
-        // event queue is what bounds a slow screen.
-        .max_write_buffer_size(usize::MAX)
+        // A connection writes one snapshot or one batch of frames at a
+        // time, and its event queue is what bounds a slow screen; this cap
+        // only guards against a bug, above the largest snapshot there can be.
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
         .max_message_size(limits.max_ws_message)
         .max_frame_size(limits.max_ws_frame.min(limits.max_ws_message))
         .on_upgrade(move |socket| {
