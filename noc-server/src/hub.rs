@@ -302,27 +302,20 @@ impl Drop for Subscription {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use noc_shared::{Alert, EventKind, Status};
+    use noc_shared::{Alert, EventKind};
 
     fn event(seq: u64, site: &str, severity: Severity, before: Option<(&str, Severity)>) -> Event {
-        let t = crate::store::now();
         Event {
             kind: EventKind::Created,
             seq,
-            alert: Alert {
-                id: format!("a{seq}"),
-                site: site.into(),
+            alert: Alert::new(
+                format!("a{seq}"),
+                site,
                 severity,
-                message: "m".into(),
-                host: None,
-                source: "test".into(),
-                status: Status::Active,
-                created_at: t,
-                updated_at: t,
-                resolved_at: None,
-                acked_by: None,
-                acked_at: None,
-            },
+                "m",
+                "test",
+                crate::store::now(),
+            ),
             before: before.map(|(s, v)| (s.to_owned(), v)),
         }
     }

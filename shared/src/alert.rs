@@ -50,6 +50,33 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// A new active alert, created and updated at `at`, with no host and no
+    /// acknowledgement. Set the rest with struct update syntax:
+    /// `Alert { host: Some(h), ..Alert::new(…) }`.
+    pub fn new(
+        id: impl Into<String>,
+        site: impl Into<String>,
+        severity: Severity,
+        message: impl Into<String>,
+        source: impl Into<String>,
+        at: DateTime<Utc>,
+    ) -> Alert {
+        Alert {
+            id: id.into(),
+            site: site.into(),
+            severity,
+            message: message.into(),
+            host: None,
+            source: source.into(),
+            status: Status::Active,
+            created_at: at,
+            updated_at: at,
+            resolved_at: None,
+            acked_by: None,
+            acked_at: None,
+        }
+    }
+
     /// True while the alert needs attention.
     pub fn is_active(&self) -> bool {
         self.status == Status::Active

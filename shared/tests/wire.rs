@@ -3,7 +3,7 @@
 
 use chrono::{TimeZone, Utc};
 use noc_shared::{
-    Alert, ClientMessage, EventKind, ServerMessage, Severity, Snapshot, SnapshotReason, Status,
+    Alert, ClientMessage, EventKind, ServerMessage, Severity, Snapshot, SnapshotReason,
 };
 use serde_json::{Value, json};
 
@@ -13,18 +13,15 @@ fn alert() -> Alert {
         .single()
         .expect("valid time");
     Alert {
-        id: "zbx-48213".into(),
-        site: "Kilimanjaro".into(),
-        severity: Severity::Critical,
-        message: "Core switch sw-01 unreachable".into(),
         host: Some("sw-01.kili".into()),
-        source: "zabbix".into(),
-        status: Status::Active,
-        created_at: t,
-        updated_at: t,
-        resolved_at: None,
-        acked_by: None,
-        acked_at: None,
+        ..Alert::new(
+            "zbx-48213",
+            "Kilimanjaro",
+            Severity::Critical,
+            "Core switch sw-01 unreachable",
+            "zabbix",
+            t,
+        )
     }
 }
 

@@ -243,19 +243,18 @@ fn unknown(id: &str) -> WriteError {
 
 /// A new active alert, if the input has what an alert needs.
 fn new_alert(id: String, input: &AlertInput, now: DateTime<Utc>) -> Option<Alert> {
-    Some(Alert {
+    let source = input.source.clone().unwrap_or_else(|| "webhook".into());
+    let alert = Alert::new(
         id,
-        site: input.site.clone()?,
-        severity: input.severity?,
-        message: input.message.clone()?,
+        input.site.clone()?,
+        input.severity?,
+        input.message.clone()?,
+        source,
+        now,
+    );
+    Some(Alert {
         host: input.host.clone(),
-        source: input.source.clone().unwrap_or_else(|| "webhook".into()),
-        status: Status::Active,
-        created_at: now,
-        updated_at: now,
-        resolved_at: None,
-        acked_by: None,
-        acked_at: None,
+        ..alert
     })
 }
 
