@@ -7,7 +7,9 @@
 #   scripts/bench.sh --only noc-server   one server (repeat for more)
 #   scripts/bench.sh --peers             the three peers only
 #   scripts/bench.sh --scenarios fanout,storm
-#                                        a subset of idle,fanout,storm,ingest,stuck
+#                                        a subset of idle,fanout,storm,ingest,stuck,tui
+#   scripts/bench.sh --scenarios tui     the terminal client alone (no server):
+#                                        noc-tui-storm, 1,000 events/s for 30 s
 #   scripts/bench.sh --out DIR           results directory (default target/bench/<time>)
 #   scripts/bench.sh --max-load 1.5      wait (at most 10 min) for the 1-minute
 #                                        load average to drop below 1.5 first
@@ -17,7 +19,9 @@
 # come from ../shared/bench/peers (NOC_BENCH_PEERS overrides), copied to a
 # temporary directory to install and run; seed-axum's build is cached in
 # target/bench-peers. Results: results.jsonl (one JSON line per case),
-# generator.log (the human lines), table.md, the servers' logs.
+# generator.log (the human lines), table.md, the servers' logs. The tui
+# scenario runs once, not per server, pinned to core 1: its JSON line goes
+# to results.jsonl too, its human line to tui.log and after the table.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,11 +30,11 @@ PEERS_SRC=${NOC_BENCH_PEERS:-$ROOT/../shared/bench/peers}
 ALL_SERVERS=(noc-server node-ws python-aiohttp seed-axum)
 PEER_SERVERS=(node-ws python-aiohttp seed-axum)
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
 
 quick=0
 servers=()
-scenarios=idle,fanout,storm,ingest,stuck
+scenarios=idle,fanout,storm,ingest,stuck,tui
 out=""
 max_load=""
 while [ $# -gt 0 ]; do
@@ -54,6 +58,10 @@ for s in "${servers[@]}"; do
     esac
 done
 wants() { case ",$scenarios," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+# Whether any scenario needs a server (all but tui do).
+servers_wanted=0
+for s in idle fanout storm ingest stuck; do if wants "$s"; then servers_wanted=1; fi; done
+[ "$servers_wanted" = 1 ] || servers=()
 
 for tool in taskset cargo; do
     command -v "$tool" >/dev/null || { echo "bench.sh: $tool is needed" >&2; exit 1; }
@@ -144,7 +152,12 @@ echo "noc-server: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?
 
 # --- build ---------------------------------------------------------------------
 echo "bench.sh: building release binaries" >&2
-(cd "$ROOT" && cargo build --release -p noc-server --bins --quiet)
+if [ "$servers_wanted" = 1 ]; then
+    (cd "$ROOT" && cargo build --release -p noc-server --bins --quiet)
+fi
+if wants tui; then
+    (cd "$ROOT" && cargo build --release -p noc-tui --bin noc-tui-storm --quiet)
+fi
 bin=$TARGET_DIR/release
 
 prepare() {
@@ -245,6 +258,23 @@ else
     storm_for=10s; ingest_for=10s; stuck_for=10s; after=5s
 fi
 
+# The terminal client under a storm: its own screen loop, a synthetic feed,
+# no server (noc-tui-storm --help).
+tui_line=""
+if wants tui; then
+    if [ "$quick" = 1 ]; then tui_for=10s; else tui_for=30s; fi
+    wait_quiet
+    echo "bench.sh: measuring the terminal client (noc-tui-storm, $tui_for)" >&2
+    if taskset -c 1 "$bin/noc-tui-storm" --rate 1000 --duration "$tui_for" \
+        >>"$results" 2>>"$out/tui.log" </dev/null; then
+        tui_line=$(tail -n 1 "$out/tui.log")
+        echo "$tui_line" >&2
+    else
+        echo "bench.sh: noc-tui-storm failed; see $out/tui.log" >&2
+    fi
+    sleep 1
+fi
+
 for name in "${servers[@]}"; do
     if ! prepare "$name"; then
         echo "bench.sh: skipping $name" >&2
@@ -277,5 +307,11 @@ for name in "${servers[@]}"; do
 done
 
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
-"$bin/noc-load" table "$results" --baseline node-ws | tee "$out/table.md"
+if [ "$servers_wanted" = 1 ]; then
+    "$bin/noc-load" table "$results" --baseline node-ws | tee "$out/table.md"
+fi
+if [ -n "$tui_line" ]; then
+    echo
+    echo "$tui_line"
+fi
 echo "bench.sh: results in $out" >&2
