@@ -46,7 +46,7 @@ use ratatui::{Terminal, TerminalOptions, Viewport};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-/// Targets from the issue.
+/// The targets the run is judged against.
 const CPU_TARGET_PCT: f64 = 15.0;
 const KEY_TARGET_MS: f64 = 100.0;
 /// Clock ticks per second of `/proc/*/stat` (USER_HZ, 100 on Linux).
