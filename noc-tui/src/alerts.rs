@@ -135,27 +135,20 @@ impl AlertBook {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use noc_shared::Status;
 
     pub(crate) fn alert(id: &str, severity: Severity, minute: u32) -> Alert {
         let t = Utc
             .with_ymd_and_hms(2026, 11, 28, 19, minute, 0)
             .single()
             .expect("valid time");
-        Alert {
-            id: id.into(),
-            site: "Kilimanjaro".into(),
+        Alert::new(
+            id,
+            "Kilimanjaro",
             severity,
-            message: format!("message {id}"),
-            host: None,
-            source: "test".into(),
-            status: Status::Active,
-            created_at: t,
-            updated_at: t,
-            resolved_at: None,
-            acked_by: None,
-            acked_at: None,
-        }
+            format!("message {id}"),
+            "test",
+            t,
+        )
     }
 
     #[test]

@@ -462,18 +462,15 @@ pub(crate) mod tests {
             .single()
             .expect("valid time");
         Alert {
-            id: id.into(),
-            site: site.into(),
-            severity,
-            message: format!("{} problem {id}", severity.as_str()),
             host: Some(format!("host-{id}")),
-            source: "test".into(),
-            status: Status::Active,
-            created_at: t,
-            updated_at: t,
-            resolved_at: None,
-            acked_by: None,
-            acked_at: None,
+            ..Alert::new(
+                id,
+                site,
+                severity,
+                format!("{} problem {id}", severity.as_str()),
+                "test",
+                t,
+            )
         }
     }
 

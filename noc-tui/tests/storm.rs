@@ -26,20 +26,17 @@ const SECONDS: usize = 5;
 const POOL: usize = 3000;
 
 fn alert(i: usize, severity: Severity, status: Status) -> Alert {
-    let now = Utc::now();
     Alert {
-        id: format!("storm-{i}"),
-        site: format!("Site {}", i % 40),
-        severity,
-        message: format!("Interface ge-0/0/{} flapping on core router", i % 48),
         host: Some(format!("rtr-{i}.example")),
-        source: "storm".into(),
         status,
-        created_at: now,
-        updated_at: now,
-        resolved_at: None,
-        acked_by: None,
-        acked_at: None,
+        ..Alert::new(
+            format!("storm-{i}"),
+            format!("Site {}", i % 40),
+            severity,
+            format!("Interface ge-0/0/{} flapping on core router", i % 48),
+            "storm",
+            Utc::now(),
+        )
     }
 }
 
