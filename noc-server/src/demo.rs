@@ -83,7 +83,7 @@ async fn step(
             id: Some(id),
             site: Some(site.into()),
             severity: Some(severity),
-            message: Some(format!("{message} ({host}.{code})")),
+            message: Some(message.into()),
             host: Some(format!("{host}.{code}")),
             source: Some("demo".into()),
             event: EventKind::Created,
