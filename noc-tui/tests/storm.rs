@@ -9,12 +9,11 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
 use clap::Parser;
 use noc_shared::{Alert, EventKind, ServerMessage, Severity, Status};
 use noc_tui::app::{App, Msg, Now, update};
 use noc_tui::net::NetEvent;
-use noc_tui::{Cli, Config};
+use noc_tui::{Cli, Config, storm};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -24,39 +23,6 @@ const FRAMES_PER_SECOND: usize = 30;
 const SECONDS: usize = 5;
 /// Distinct alerts the storm plays with, so the list holds thousands.
 const POOL: usize = 3000;
-
-fn alert(i: usize, severity: Severity, status: Status) -> Alert {
-    Alert {
-        host: Some(format!("rtr-{i}.example")),
-        status,
-        ..Alert::new(
-            format!("storm-{i}"),
-            format!("Site {}", i % 40),
-            severity,
-            format!("Interface ge-0/0/{} flapping on core router", i % 48),
-            "storm",
-            Utc::now(),
-        )
-    }
-}
-
-/// The n-th event of the storm: mostly new and changed alerts, some
-/// resolved, some acknowledged.
-fn storm_event(n: usize) -> (EventKind, Alert) {
-    let i = (n * 7919) % POOL;
-    let severity = Severity::ALL[n % 5];
-    let (kind, status) = match n % 10 {
-        0..=5 => (EventKind::Created, Status::Active),
-        6 | 7 => (EventKind::Updated, Status::Active),
-        8 => (EventKind::Acknowledged, Status::Active),
-        _ => (EventKind::Resolved, Status::Resolved),
-    };
-    let mut a = alert(i, severity, status);
-    if kind == EventKind::Acknowledged {
-        a.acked_at = Some(a.updated_at);
-    }
-    (kind, a)
-}
 
 fn message(kind: EventKind, n: usize, alert: Alert) -> Msg {
     Msg::Net(NetEvent::Message(ServerMessage::alert(
@@ -94,7 +60,7 @@ fn a_storm_of_1000_events_per_second_is_applied_in_full_and_drawn() {
     let mut terminal = Terminal::new(TestBackend::new(160, 50)).expect("backend");
     // Start from a full screen.
     let initial: Vec<Alert> = (0..POOL)
-        .map(|i| alert(i, Severity::ALL[i % 5], Status::Active))
+        .map(|i| storm::alert(i, Severity::ALL[i % 5], Status::Active))
         .collect();
     let mut model: HashMap<String, Alert> =
         initial.iter().map(|a| (a.id.clone(), a.clone())).collect();
@@ -121,7 +87,7 @@ fn a_storm_of_1000_events_per_second_is_applied_in_full_and_drawn() {
     for _ in 0..SECONDS * FRAMES_PER_SECOND {
         let now = Now::current();
         for _ in 0..events_per_frame {
-            let (kind, alert) = storm_event(n);
+            let (kind, alert) = storm::event(n, POOL);
             model_apply(&mut model, kind, alert.clone());
             let effects = update(&mut app, message(kind, n, alert), now);
             assert!(effects.redraw, "event {n} asks for a frame");

@@ -32,14 +32,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use clap::Parser;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use noc_shared::{Alert, EventKind, ServerMessage, Severity, Snapshot, SnapshotReason, Status};
+use noc_shared::{ServerMessage, Severity, Snapshot, SnapshotReason, Status};
 use noc_tui::app::{App, Now};
 use noc_tui::net::NetEvent;
 use noc_tui::screen::{self, EVENT_QUEUE};
-use noc_tui::{Cli, Config};
+use noc_tui::{Cli, Config, storm};
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
@@ -192,7 +191,7 @@ async fn run(args: &Args) -> io::Result<Report> {
         min_severity: Severity::Info,
         heartbeat_ms: 30_000,
         alerts: (0..args.pool)
-            .map(|i| alert(i, Severity::ALL[i % 5], Status::Active))
+            .map(|i| storm::alert(i, Severity::ALL[i % 5], Status::Active))
             .collect(),
         truncated: false,
     };
@@ -412,7 +411,7 @@ fn feed(rate: u32, duration: Duration, pool: usize, out: &mpsc::Sender<String>) 
         let now = started.elapsed().as_secs_f64();
         let due_by_now = ((now * f64::from(rate)) as u64 + 1).min(total);
         while n < due_by_now {
-            let (kind, alert) = storm_event(n as usize, pool);
+            let (kind, alert) = storm::event(n as usize, pool);
             let text = serde_json::to_string(&ServerMessage::alert(kind, n + 1, alert))
                 .unwrap_or_default();
             if out.blocking_send(text).is_err() {
@@ -422,42 +421,6 @@ fn feed(rate: u32, duration: Duration, pool: usize, out: &mpsc::Sender<String>) 
         }
     }
     (n, thread_cpu_ticks())
-}
-
-fn alert(i: usize, severity: Severity, status: Status) -> Alert {
-    Alert {
-        host: Some(format!("rtr-{i}.example")),
-        status,
-        ..Alert::new(
-            format!("storm-{i}"),
-            format!("Site {}", i % 40),
-            severity,
-            format!("Interface ge-0/0/{} flapping on core router", i % 48),
-            "storm",
-            Utc::now(),
-        )
-    }
-}
-
-/// The n-th event of the storm: mostly new and changed alerts, some
-/// acknowledged, one in ten resolved (the same mix as the storm test).
-fn storm_event(n: usize, pool: usize) -> (EventKind, Alert) {
-    let i = (n * 7919) % pool;
-    let severity = Severity::ALL[n % 5];
-    let (kind, status) = match n % 10 {
-        0..=5 => (EventKind::Created, Status::Active),
-        6 | 7 => (EventKind::Updated, Status::Active),
-        8 => (EventKind::Acknowledged, Status::Active),
-        _ => (EventKind::Resolved, Status::Resolved),
-    };
-    let mut a = alert(i, severity, status);
-    if kind == EventKind::Acknowledged {
-        a.acked_at = Some(a.updated_at);
-    }
-    if kind == EventKind::Resolved {
-        a.resolved_at = Some(a.updated_at);
-    }
-    (kind, a)
 }
 
 /// Where the frames go: `/dev/null`, counting bytes and `write` calls.
