@@ -256,10 +256,14 @@ impl Connection {
         let period = self.state.heartbeat;
         let mut tick = interval_at(Instant::now() + period, period);
         let shutdown = self.state.shutdown.clone();
+        // Made once: a new `cancelled()` each turn would register and
+        // unregister with the token on every event.
+        let cancelled = shutdown.cancelled();
+        tokio::pin!(cancelled);
         loop {
             tokio::select! {
                 biased;
-                () = shutdown.cancelled() => return Err(End::Close(GOING_AWAY, "server shutting down")),
+                () = &mut cancelled => return Err(End::Close(GOING_AWAY, "server shutting down")),
                 frame = self.sub.recv() => match frame {
                     Some(frame) => self.forward(socket, frame).await?,
                     None => return Err(End::Close(GOING_AWAY, "server shutting down")),
