@@ -15,6 +15,10 @@ use noc_shared::{ServerMessage, SnapshotReason};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
+/// These tests cut, kill and share database connections: they run one at a
+/// time, so that one's faults do not land in another's timing.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn base_or_skip(test: &str) -> Option<String> {
     let url = postgres_url();
     if url.is_none() {
@@ -60,6 +64,7 @@ async fn events(screen: &mut Screen, n: usize) -> Vec<(u64, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn screens_on_each_instance_see_alerts_posted_to_either_in_seq_order() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let Some(base) =
         base_or_skip("screens_on_each_instance_see_alerts_posted_to_either_in_seq_order")
     else {
@@ -112,6 +117,7 @@ async fn screens_on_each_instance_see_alerts_posted_to_either_in_seq_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_instance_stopping_leaves_the_other_serving() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let Some(base) = base_or_skip("one_instance_stopping_leaves_the_other_serving") else {
         return;
     };
@@ -131,6 +137,7 @@ async fn one_instance_stopping_leaves_the_other_serving() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_terminated_listener_resyncs_screens_then_goes_live_again() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let Some(base) = base_or_skip("a_terminated_listener_resyncs_screens_then_goes_live_again")
     else {
         return;
@@ -236,6 +243,7 @@ impl Proxy {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_is_503_while_the_database_is_unreachable_and_screens_stay() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let Some(base) =
         base_or_skip("healthz_is_503_while_the_database_is_unreachable_and_screens_stay")
     else {
@@ -258,8 +266,17 @@ async fn healthz_is_503_while_the_database_is_unreachable_and_screens_stay() {
     // A well-behaved screen: it answers heartbeats while the test looks away.
     let (news, mut inbox) = tokio::sync::mpsc::unbounded_channel();
     let reader = tokio::spawn(async move {
-        loop {
-            match screen.next_any().await {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        while let Some(frame) = screen.ws.next().await {
+            let text = match frame {
+                Ok(Message::Text(text)) => text,
+                Ok(Message::Close(close)) => panic!("the server closed the screen: {close:?}"),
+                Ok(_) => continue,
+                Err(e) => panic!("the screen's connection failed: {e}"),
+            };
+            match serde_json::from_str::<ServerMessage>(text.as_str()).expect("a protocol message")
+            {
                 ServerMessage::Heartbeat { ts } => {
                     screen
                         .send_text(&format!(r#"{{"event":"pong","ts":{ts}}}"#))
@@ -271,6 +288,7 @@ async fn healthz_is_503_while_the_database_is_unreachable_and_screens_stay() {
                 }
             }
         }
+        panic!("the screen's stream ended");
     });
 
     proxy.cut();
@@ -307,12 +325,18 @@ async fn healthz_is_503_while_the_database_is_unreachable_and_screens_stay() {
     proxy.restore().await;
     let snap = within("the resync after the database came back", async {
         loop {
-            if let Some(Some(ServerMessage::Snapshot(s))) = inbox.recv().await {
-                return s;
+            match inbox.recv().await {
+                Some(Some(ServerMessage::Snapshot(s))) => return Ok(s),
+                Some(_) => {}
+                None => return Err(()),
             }
         }
     })
     .await;
+    let Ok(snap) = snap else {
+        let why = reader.await.expect_err("the reader ended");
+        panic!("no resync: {why}");
+    };
     assert_eq!(snap.reason, SnapshotReason::Lagged);
     server.post_ok(&alert("back", "X", "info")).await;
     let back = within("the live event", async {

@@ -33,6 +33,12 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 const CHANNEL: &str = "noc_events";
 /// Events kept in the `events` table for followers that reconnect.
 const KEEP_EVENTS: i64 = 100_000;
+/// The longest wait between two attempts to get the event listener back:
+/// short, because every screen of the instance waits for it to resync, and
+/// one connection attempt every two seconds costs the database nothing.
+const MAX_RETRY: Duration = Duration::from_secs(2);
+/// The longest one attempt to open the listening connection may take.
+const LISTEN_TIMEOUT: Duration = Duration::from_secs(5);
 /// A follower also looks for new events this often, whatever NOTIFY says.
 const POLL: Duration = Duration::from_secs(2);
 
@@ -76,7 +82,11 @@ impl PostgresStore {
         loop {
             let listener = tokio::select! {
                 () = shutdown.cancelled() => return,
-                l = self.listen() => l,
+                // A connection attempt can hang on a half-dead network;
+                // give it up and try again rather than wait forever.
+                l = tokio::time::timeout(LISTEN_TIMEOUT, self.listen()) => {
+                    l.unwrap_or_else(|_| Err(sqlx::Error::PoolTimedOut))
+                }
             };
             let mut listener = match listener {
                 Ok(l) => l,
@@ -86,7 +96,7 @@ impl PostgresStore {
                         () = shutdown.cancelled() => return,
                         () = tokio::time::sleep(retry) => {}
                     }
-                    retry = (retry * 2).min(Duration::from_secs(10));
+                    retry = (retry * 2).min(MAX_RETRY);
                     continue;
                 }
             };
