@@ -27,7 +27,19 @@ done
 echo "== cargo test"
 cargo test --workspace
 
+# Each PostgreSQL test makes its own database (noc_test_*); drop those that
+# earlier runs left, so that they never pile up on a shared server.
+drop_test_databases() {
+    command -v psql >/dev/null 2>&1 || return 0
+    psql "$NOC_TEST_DATABASE_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'noc\_test\_%'" |
+        while read -r name; do
+            psql "$NOC_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)"
+        done
+}
+
 if [ -n "${NOC_TEST_DATABASE_URL:-}" ]; then
     echo "== cargo test: the server's suite again, on PostgreSQL"
+    drop_test_databases
     NOC_TEST_STORE=postgres cargo test -p noc-server --tests
+    drop_test_databases
 fi
