@@ -111,6 +111,17 @@ impl AlertInput {
     }
 }
 
+/// The `min_severity` query parameter of the list API and the WebSocket:
+/// absent or blank is `info`; an unknown name is 422.
+pub fn min_severity_param(value: Option<&str>) -> Result<Severity, ApiError> {
+    match value.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(Severity::Info),
+        Some(s) => s
+            .parse()
+            .map_err(|e| ApiError::Unprocessable(format!("min_severity: {e}"))),
+    }
+}
+
 /// Reads an optional string field: trimmed, `null` or absent is `None`; an
 /// empty or over-long value, or a value that is not a string, is refused.
 fn text(map: &Map<String, Value>, name: &str, max: usize) -> Result<Option<String>, String> {

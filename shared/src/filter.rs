@@ -34,7 +34,7 @@ impl SiteFilter {
                 .filter(|s| !s.is_empty())
                 .filter(|s| seen.insert(site_key(s)))
                 .collect();
-            (!names.is_empty() && !names.iter().any(|s| s == "*")).then_some(names)
+            some_sites(names)
         });
         let keys = sites
             .as_ref()
@@ -108,6 +108,12 @@ pub fn parse_site_list(list: &str) -> Option<Vec<String>> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
+    some_sites(names)
+}
+
+/// The contract's rule for a site list: empty, or holding `*`, takes all
+/// sites (`None`).
+fn some_sites(names: Vec<String>) -> Option<Vec<String>> {
     (!names.is_empty() && !names.iter().any(|s| s == "*")).then_some(names)
 }
 

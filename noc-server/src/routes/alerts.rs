@@ -8,12 +8,12 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use noc_shared::{Alert, Severity, parse_site_list};
+use noc_shared::{Alert, parse_site_list};
 
 use crate::AppState;
 use crate::auth::{Ingest, Viewer, Writer};
 use crate::error::ApiError;
-use crate::ingest::{AlertInput, JsonBody};
+use crate::ingest::{AlertInput, JsonBody, min_severity_param};
 use crate::screens::ScreenInfo;
 use crate::store::{ListQuery, Outcome, StatusFilter, WriteOp};
 
@@ -115,12 +115,7 @@ pub async fn list(
             )));
         }
     };
-    let min_severity = match param("min_severity") {
-        None => Severity::Info,
-        Some(s) => s
-            .parse()
-            .map_err(|e| ApiError::Unprocessable(format!("min_severity: {e}")))?,
-    };
+    let min_severity = min_severity_param(param("min_severity"))?;
     let limit = match param("limit") {
         None => DEFAULT_LIST,
         Some(s) => s.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {

@@ -22,6 +22,7 @@ use tokio::time::{Instant, interval_at, timeout};
 use crate::auth::bearer;
 use crate::error::ApiError;
 use crate::hub::{Frame, Subscription};
+use crate::ingest::min_severity_param;
 use crate::screens::ScreenHandle;
 use crate::store::SNAPSHOT_LIMIT;
 use crate::{AppState, normalize_origin};
@@ -61,16 +62,7 @@ pub async fn ws_alerts(
     let upgrade = upgrade.map_err(|e| {
         ApiError::BadRequest(format!("{e}: /ws/alerts takes a WebSocket connection"))
     })?;
-    let min_severity = match params
-        .get("min_severity")
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-    {
-        None => Severity::Info,
-        Some(s) => s
-            .parse()
-            .map_err(|e| ApiError::Unprocessable(format!("min_severity: {e}")))?,
-    };
+    let min_severity = min_severity_param(params.get("min_severity").map(String::as_str))?;
     let filter = state.filter(
         params.get("sites").and_then(|s| parse_site_list(s)),
         min_severity,
