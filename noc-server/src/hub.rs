@@ -1,32 +1,40 @@
 //! The fan-out hub: every committed event is numbered by the store,
-//! serialized to JSON here once, and handed (shared, not copied) to the
-//! bounded queue of each connection whose filter wants it.
+//! serialized and framed here once, and offered (shared, not copied) to the
+//! outlet of each connection whose filter wants it.
 //!
-//! Subscribers are indexed by site, so an event wakes only the connections
-//! that take its site (before or after the change) or take every site; a
-//! screen of one site sleeps through the other sites' storms.
+//! Subscribers are indexed by site, so an event reaches only the
+//! connections that take its site (before or after the change) or take
+//! every site; a screen of one site sleeps through the other sites' storms.
 //!
-//! A queue that is full marks its subscriber *lagged* instead of blocking the
-//! publisher or dropping events silently: the connection then discards its
-//! queue and sends a fresh snapshot (`"reason":"lagged"`).
+//! One fan-out task does the offering, off the write path. It takes every
+//! event that waits (up to [`ROUND`]) as one round, and offers each screen
+//! all of that round's frames it wants at once: idle, one event costs one
+//! `write` per screen; in a storm the rounds grow, and several frames share
+//! one `write`, which is what keeps a single core ahead of the flood.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
 use noc_shared::{ServerMessage, Severity, SiteFilter, site_key};
 use tokio::sync::mpsc;
 
 use crate::metrics::Metrics;
+use crate::outlet::{Outlet, text_frame};
 use crate::store::Event;
 
-/// One event, serialized once, with what filters need to know about it.
+/// The most events in one fan-out round (a bit each in a `u64` mask).
+const ROUND: usize = 64;
+/// Screens offered a round between two yields to the other tasks, so that
+/// a fan-out to 10,000 screens does not hold up the requests behind it.
+const YIELD_EVERY: usize = 256;
+
+/// One event, serialized and framed once, with what filters need to know.
 #[derive(Debug)]
 pub struct Frame {
     pub seq: u64,
-    /// The JSON text frame; cloning it shares the bytes.
-    pub text: Utf8Bytes,
+    /// The whole WebSocket text frame, header and JSON; cloning shares it.
+    pub wire: Bytes,
     /// The alert's site, lower-cased once here rather than per screen.
     site_key: String,
     severity: Severity,
@@ -39,7 +47,7 @@ impl Frame {
         let message = ServerMessage::alert(event.kind, event.seq, event.alert.clone());
         Frame {
             seq: event.seq,
-            text: Utf8Bytes::from(message.to_json()),
+            wire: text_frame(message.to_json()),
             site_key: site_key(&event.alert.site),
             severity: event.alert.severity,
             before: event
@@ -49,14 +57,14 @@ impl Frame {
         }
     }
 
-    /// A frame that carries nothing: it only wakes a connection so that it
-    /// looks at its lagged flag. Its seq 0 is below every snapshot's.
-    fn wake() -> Self {
+    /// A frame of `wire` bytes for every site (for tests of the outlet).
+    #[cfg(test)]
+    pub(crate) fn from_parts(seq: u64, wire: Bytes) -> Self {
         Frame {
-            seq: 0,
-            text: Utf8Bytes::from_static(""),
+            seq,
+            wire,
             site_key: String::new(),
-            severity: Severity::Info,
+            severity: Severity::Critical,
             before: None,
         }
     }
@@ -75,7 +83,9 @@ impl Frame {
 /// The hub. Shared by the write path (publishes) and the connections
 /// (subscribe); cheap to reach through an `Arc`.
 pub struct Hub {
-    registry: Mutex<Registry>,
+    registry: Arc<Mutex<Registry>>,
+    /// To the fan-out task, which ends when the hub is dropped.
+    rounds: mpsc::UnboundedSender<Arc<Frame>>,
     /// Events each connection may hold before it counts as lagged.
     capacity: usize,
     metrics: Metrics,
@@ -99,20 +109,15 @@ struct Registry {
 
 struct Subscriber {
     filter: SiteFilter,
-    queue: mpsc::Sender<Arc<Frame>>,
-    lagged: Arc<AtomicBool>,
+    outlet: Arc<Outlet>,
 }
 
-impl Subscriber {
-    /// Queues `frame`; a full queue marks the subscriber lagged (counted
-    /// once per overflow) instead of blocking the publisher.
-    fn offer(&self, frame: &Arc<Frame>, metrics: &Metrics) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(frame.clone()) {
-            if !self.lagged.swap(true, Ordering::AcqRel) {
-                metrics.lagged.inc();
-            }
-        }
-    }
+fn lock(registry: &Mutex<Registry>) -> MutexGuard<'_, Registry> {
+    // A panic while holding the lock leaves the registry consistent (each
+    // change is a single insert or remove), so poisoning is ignored.
+    registry
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Registry {
@@ -152,65 +157,28 @@ impl Registry {
         }
         Some(sub)
     }
-}
 
-impl Hub {
-    /// A hub whose connections each queue up to `capacity` events.
-    pub fn new(capacity: usize, metrics: Metrics) -> Arc<Self> {
-        Arc::new(Hub {
-            registry: Mutex::new(Registry::default()),
-            capacity,
-            metrics,
-        })
-    }
-
-    fn registry(&self) -> MutexGuard<'_, Registry> {
-        // A panic while holding the lock leaves the registry consistent
-        // (each change is a single insert or remove), so poisoning is ignored.
-        self.registry
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Registers a connection. Subscribe *before* reading the snapshot, then
-    /// drop events whose `seq` the snapshot already holds.
-    pub fn subscribe(self: &Arc<Self>, filter: SiteFilter) -> Subscription {
-        let (queue, rx) = mpsc::channel(self.capacity);
-        let lagged = Arc::new(AtomicBool::new(false));
-        let mut registry = self.registry();
-        registry.next_id += 1;
-        let id = registry.next_id;
-        registry.insert(
-            id,
-            Arc::new(Subscriber {
-                filter,
-                queue,
-                lagged: lagged.clone(),
-            }),
-        );
-        Subscription {
-            id,
-            hub: self.clone(),
-            rx,
-            lagged,
-        }
-    }
-
-    /// Serializes `event` once and queues it for every connection that
-    /// wants it, visiting only those that take its site (before or after
-    /// the change) or every site. Never blocks.
-    pub fn publish(&self, event: &Event) {
-        let frame = Arc::new(Frame::new(event));
-        self.metrics.events.inc();
-        let registry = self.registry();
-        let offer = |sub: &Arc<Subscriber>| {
-            if frame.wanted_by(&sub.filter) {
-                sub.offer(&frame, &self.metrics);
+    /// Calls `visit` once for each subscriber that wants `frame`, visiting
+    /// only those that take its site (before or after the change) or every
+    /// site.
+    fn wanting(&self, frame: &Frame, mut visit: impl FnMut(u64, &Arc<Subscriber>)) {
+        // `takes_site`: the subscriber is known to take the alert's site, so
+        // its severity is all that is left to check (the site set lookup
+        // is a measurable share of a delivery).
+        let mut offer = |id: &u64, sub: &Arc<Subscriber>, takes_site: bool| {
+            if (takes_site && frame.severity >= sub.filter.min_severity())
+                || frame.wanted_by(&sub.filter)
+            {
+                visit(*id, sub);
             }
         };
-        registry.every_site.values().for_each(offer);
-        let now = registry.by_site.get(&frame.site_key);
-        now.into_iter().flat_map(HashMap::values).for_each(offer);
+        for (id, sub) in &self.every_site {
+            offer(id, sub, true);
+        }
+        let now = self.by_site.get(&frame.site_key);
+        for (id, sub) in now.into_iter().flatten() {
+            offer(id, sub, true);
+        }
         // Screens of the site the alert moved away from, each once.
         if let Some((before, _)) = frame
             .before
@@ -218,23 +186,73 @@ impl Hub {
             .filter(|(site, _)| *site != frame.site_key)
         {
             let also_now = |id: &u64| now.is_some_and(|subs| subs.contains_key(id));
-            let then = registry.by_site.get(before).into_iter().flatten();
-            then.filter(|(id, _)| !also_now(id))
-                .for_each(|(_, sub)| offer(sub));
+            for (id, sub) in self.by_site.get(before).into_iter().flatten() {
+                if !also_now(id) {
+                    offer(id, sub, false);
+                }
+            }
         }
+    }
+}
+
+impl Hub {
+    /// A hub whose connections each hold up to `capacity` events; starts
+    /// its fan-out task on the current runtime.
+    pub fn new(capacity: usize, metrics: Metrics) -> Arc<Self> {
+        let registry = Arc::new(Mutex::new(Registry::default()));
+        let (rounds, rx) = mpsc::unbounded_channel();
+        tokio::spawn(fan_out(registry.clone(), rx, metrics.clone()));
+        Arc::new(Hub {
+            registry,
+            rounds,
+            capacity,
+            metrics,
+        })
+    }
+
+    fn registry(&self) -> MutexGuard<'_, Registry> {
+        lock(&self.registry)
+    }
+
+    /// Registers a connection writing to `socket` (see [`Outlet`]). Its
+    /// outlet holds events until the connection's first snapshot is queued.
+    pub fn subscribe(
+        self: &Arc<Self>,
+        filter: SiteFilter,
+        socket: Option<Arc<tokio::net::tcp::OwnedWriteHalf>>,
+    ) -> Subscription {
+        let outlet = Arc::new(Outlet::new(socket, self.capacity));
+        let mut registry = self.registry();
+        registry.next_id += 1;
+        let id = registry.next_id;
+        let sub = Subscriber {
+            filter,
+            outlet: outlet.clone(),
+        };
+        registry.insert(id, Arc::new(sub));
+        Subscription {
+            id,
+            hub: self.clone(),
+            outlet,
+        }
+    }
+
+    /// Serializes `event` once and hands it to the fan-out task. Never
+    /// blocks; events are offered in the order they are published.
+    pub fn publish(&self, event: &Event) {
+        self.metrics.events.inc();
+        // Fails only once the runtime is shutting down the fan-out task.
+        let _ = self.rounds.send(Arc::new(Frame::new(event)));
     }
 
     /// Makes every connection send a fresh snapshot (`"reason":"lagged"`),
     /// as if its queue had overflowed: for when this hub may have missed
     /// events (a lost link to a shared store).
     pub fn resync_all(&self) {
-        let registry = self.registry();
-        for sub in registry.all.values() {
-            if !sub.lagged.swap(true, Ordering::AcqRel) {
+        for sub in self.registry().all.values() {
+            if sub.outlet.force_lag() {
                 self.metrics.lagged.inc();
             }
-            // Wakes the connection; a full queue wakes it anyway.
-            let _ = sub.queue.try_send(Arc::new(Frame::wake()));
         }
     }
 
@@ -248,45 +266,71 @@ impl Hub {
     }
 }
 
+/// The fan-out task: each round offers every waiting event to the screens
+/// that want it, each screen all its frames of the round at once.
+async fn fan_out(
+    registry: Arc<Mutex<Registry>>,
+    mut rx: mpsc::UnboundedReceiver<Arc<Frame>>,
+    metrics: Metrics,
+) {
+    let mut round = Vec::with_capacity(ROUND);
+    // Subscriber id → (subscriber, bit i set when it wants round[i]).
+    let mut targets: HashMap<u64, (Arc<Subscriber>, u64)> = HashMap::new();
+    while rx.recv_many(&mut round, ROUND).await > 0 {
+        {
+            let registry = lock(&registry);
+            for (i, frame) in round.iter().enumerate() {
+                registry.wanting(frame, |id, sub| {
+                    targets.entry(id).or_insert_with(|| (sub.clone(), 0)).1 |= 1 << i;
+                });
+            }
+        }
+        let mut delivered = 0;
+        let mut frames = Vec::with_capacity(ROUND);
+        for (n, (_, (sub, wants))) in targets.drain().enumerate() {
+            frames.extend(
+                round
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| wants & (1 << i) != 0)
+                    .map(|(_, f)| &**f),
+            );
+            let (taken, lagged) = sub.outlet.offer(&frames);
+            frames.clear();
+            delivered += taken as u64;
+            if lagged {
+                metrics.lagged.inc();
+            }
+            if n % YIELD_EVERY == YIELD_EVERY - 1 {
+                tokio::task::yield_now().await;
+            }
+        }
+        metrics.deliveries.inc_by(delivered);
+        round.clear();
+    }
+}
+
 /// One connection's place in the hub; leaving the hub is dropping this.
 pub struct Subscription {
     id: u64,
     hub: Arc<Hub>,
-    rx: mpsc::Receiver<Arc<Frame>>,
-    lagged: Arc<AtomicBool>,
+    outlet: Arc<Outlet>,
 }
 
 impl Subscription {
-    /// The next queued event. Never ends while the subscription lives.
-    pub async fn recv(&mut self) -> Option<Arc<Frame>> {
-        self.rx.recv().await
+    /// Where this connection's frames wait to be written.
+    pub fn outlet(&self) -> &Arc<Outlet> {
+        &self.outlet
     }
 
-    /// The next queued event if one is waiting.
-    pub fn try_recv(&mut self) -> Option<Arc<Frame>> {
-        self.rx.try_recv().ok()
-    }
-
-    /// True once after the queue overflowed: the caller must discard the
-    /// queue ([`Subscription::discard_queue`]) and send a fresh snapshot.
-    pub fn take_lagged(&self) -> bool {
-        self.lagged.swap(false, Ordering::AcqRel)
-    }
-
-    /// Drops every queued event (a snapshot read afterwards replaces them).
-    pub fn discard_queue(&mut self) {
-        while self.rx.try_recv().is_ok() {}
-    }
-
-    /// Replaces the filter (on a `subscribe` message). Read the new snapshot
-    /// after this call so that nothing falls between the two.
+    /// Replaces the filter (on a `subscribe` message). Pause the outlet
+    /// first and read the new snapshot after, so nothing falls between.
     pub fn set_filter(&self, filter: SiteFilter) {
         let mut registry = self.hub.registry();
         if let Some(old) = registry.remove(self.id) {
             let sub = Subscriber {
                 filter,
-                queue: old.queue.clone(),
-                lagged: old.lagged.clone(),
+                outlet: old.outlet.clone(),
             };
             registry.insert(self.id, Arc::new(sub));
         }
@@ -324,11 +368,38 @@ mod tests {
         SiteFilter::new(Some(sites.iter().map(|s| s.to_string()).collect()), min)
     }
 
-    #[test]
-    fn delivers_only_what_each_filter_wants() {
+    /// A live subscription that queues everything (no socket).
+    fn subscribe(hub: &Arc<Hub>, filter: SiteFilter) -> Subscription {
+        let sub = hub.subscribe(filter, None);
+        sub.outlet().resume(Bytes::new(), 0);
+        sub
+    }
+
+    /// Lets the fan-out task take its turn.
+    async fn settle() {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// The seqs of the event frames queued for `sub`.
+    fn seqs(sub: &Subscription) -> Vec<u64> {
+        sub.outlet()
+            .take_queued()
+            .iter()
+            .filter_map(|wire| {
+                let json = &wire[wire.iter().position(|b| *b == b'{')?..];
+                let value: serde_json::Value = serde_json::from_slice(json).ok()?;
+                value["seq"].as_u64()
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn delivers_only_what_each_filter_wants() {
         let hub = Hub::new(16, Metrics::default());
-        let mut kili = hub.subscribe(filter(&["Kilimanjaro"], Severity::Info));
-        let mut all_high = hub.subscribe(SiteFilter::new(None, Severity::High));
+        let kili = subscribe(&hub, filter(&["Kilimanjaro"], Severity::Info));
+        let all_high = subscribe(&hub, SiteFilter::new(None, Severity::High));
         hub.publish(&event(1, "KILIMANJARO", Severity::Info, None));
         hub.publish(&event(2, "Serengeti", Severity::Critical, None));
         hub.publish(&event(
@@ -337,51 +408,55 @@ mod tests {
             Severity::Info,
             Some(("kilimanjaro", Severity::Info)),
         ));
-        let seqs = |s: &mut Subscription| {
-            std::iter::from_fn(|| s.try_recv())
-                .map(|f| f.seq)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(seqs(&mut kili), vec![1, 3]);
-        assert_eq!(seqs(&mut all_high), vec![2]);
+        settle().await;
+        assert_eq!(seqs(&kili), vec![1, 3]);
+        assert_eq!(seqs(&all_high), vec![2]);
     }
 
-    #[test]
-    fn an_alert_moving_between_two_sites_of_one_screen_arrives_once() {
+    #[tokio::test]
+    async fn an_alert_moving_between_two_sites_of_one_screen_arrives_once() {
         let hub = Hub::new(16, Metrics::default());
-        let mut both = hub.subscribe(filter(&["A", "b"], Severity::Info));
-        let mut only_a = hub.subscribe(filter(&["a"], Severity::Info));
+        let both = subscribe(&hub, filter(&["A", "b"], Severity::Info));
+        let only_a = subscribe(&hub, filter(&["a"], Severity::Info));
         hub.publish(&event(1, "B", Severity::Info, Some(("A", Severity::Info))));
-        let seqs = |s: &mut Subscription| {
-            std::iter::from_fn(|| s.try_recv())
-                .map(|f| f.seq)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(seqs(&mut both), vec![1]);
-        assert_eq!(seqs(&mut only_a), vec![1], "the screen it left hears of it");
+        settle().await;
+        assert_eq!(seqs(&both), vec![1]);
+        assert_eq!(seqs(&only_a), vec![1], "the screen it left hears of it");
     }
 
-    #[test]
-    fn a_full_queue_marks_the_subscriber_lagged() {
-        let hub = Hub::new(2, Metrics::default());
-        let mut sub = hub.subscribe(SiteFilter::all());
-        for seq in 1..=3 {
+    #[tokio::test]
+    async fn a_full_queue_marks_the_subscriber_lagged_and_counts_it_once() {
+        let metrics = Metrics::default();
+        let hub = Hub::new(2, metrics.clone());
+        let sub = subscribe(&hub, SiteFilter::all());
+        for seq in 1..=4 {
             hub.publish(&event(seq, "A", Severity::Info, None));
+            settle().await;
         }
-        assert!(sub.take_lagged());
-        assert!(!sub.take_lagged(), "reported once");
-        sub.discard_queue();
-        assert!(sub.try_recv().is_none());
+        assert_eq!(metrics.lagged.get(), 1);
+        assert!(sub.outlet().take_lagged());
+        assert!(seqs(&sub).is_empty(), "the queued events were dropped");
     }
 
-    #[test]
-    fn dropping_and_refiltering_update_the_index() {
+    #[tokio::test]
+    async fn resync_all_makes_every_screen_lagged() {
         let hub = Hub::new(4, Metrics::default());
-        let mut sub = hub.subscribe(filter(&["A"], Severity::Info));
+        let a = subscribe(&hub, filter(&["A"], Severity::Info));
+        let b = subscribe(&hub, SiteFilter::all());
+        hub.resync_all();
+        assert!(a.outlet().take_lagged());
+        assert!(b.outlet().take_lagged());
+    }
+
+    #[tokio::test]
+    async fn dropping_and_refiltering_update_the_index() {
+        let hub = Hub::new(4, Metrics::default());
+        let sub = subscribe(&hub, filter(&["A"], Severity::Info));
         sub.set_filter(filter(&["B"], Severity::Info));
         hub.publish(&event(1, "A", Severity::Info, None));
         hub.publish(&event(2, "B", Severity::Info, None));
-        assert_eq!(sub.try_recv().map(|f| f.seq), Some(2));
+        settle().await;
+        assert_eq!(seqs(&sub), vec![2]);
         assert_eq!(hub.len(), 1);
         drop(sub);
         assert!(hub.is_empty());

@@ -12,8 +12,11 @@
 //! - [`store`]: durable storage behind the [`store::Store`] trait, and the
 //!   life of an alert ([`store::apply`]).
 //! - [`writer`]: the single writer task: group commit, then publish.
-//! - [`hub`]: the fan-out: serialize once, wake only the screens that want
-//!   the event, resync the ones that fell behind.
+//! - [`hub`]: the fan-out: serialize and frame once, offer each event only
+//!   to the screens that want it, resync the ones that fell behind.
+//! - [`outlet`]: a screen's outgoing bytes: written straight to its socket
+//!   from the hub's task when nothing waits, queued (in order) otherwise.
+//! - [`socket`]: plain TCP connections whose write side the hub can share.
 //! - [`screens`]: the connected screens as `/api/v1/screens` shows them.
 //! - [`auth`], [`sites`]: tokens, users, site groups.
 //! - [`tls`]: HTTPS and WSS without a proxy.
@@ -28,9 +31,11 @@ pub mod error;
 pub mod hub;
 pub mod ingest;
 pub mod metrics;
+pub mod outlet;
 pub mod routes;
 pub mod screens;
 pub mod sites;
+pub mod socket;
 pub mod sources;
 pub mod store;
 pub mod tls;
@@ -54,6 +59,7 @@ use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::screens::Screens;
 use crate::sites::SiteGroups;
+use crate::socket::{Peer, SharedTcpListener};
 use crate::store::Store;
 use crate::writer::Writer;
 
@@ -173,11 +179,17 @@ pub async fn run(
     };
     let app = routes::app(state);
     match tls {
-        None => serve(listener.tap_io(tune_socket), app, &shutdown).await?,
-        // The no-op tap gives axum the peer address of each TLS connection.
+        None => {
+            serve(
+                SharedTcpListener(listener.tap_io(tune_socket)),
+                app,
+                &shutdown,
+            )
+            .await?
+        }
         Some(acceptor) => {
             serve(
-                tls::TlsListener::new(listener, acceptor, tune_socket).tap_io(|_| {}),
+                tls::TlsListener::new(listener, acceptor, tune_socket),
                 app,
                 &shutdown,
             )
@@ -211,14 +223,11 @@ async fn serve<L>(
 ) -> anyhow::Result<()>
 where
     L: axum::serve::Listener<Addr = SocketAddr>,
-    for<'a> SocketAddr: axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+    for<'a> Peer: axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
 {
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-    .into_future();
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<Peer>())
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .into_future();
     tokio::select! {
         result = server => result.context("the HTTP server failed")?,
         () = async { shutdown.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {

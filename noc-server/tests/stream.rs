@@ -196,6 +196,51 @@ async fn an_oversized_message_closes_with_1009() {
     server.stop().await;
 }
 
+/// Control frames share the stream with the events the hub writes to the
+/// socket itself: a Ping is answered with its Pong, a Close with a Close,
+/// and nothing follows the Close.
+#[tokio::test]
+async fn a_screens_ping_and_close_are_answered_in_line_with_events() {
+    let server = TestServer::start(&[]).await;
+    let mut screen = Screen::connect(&server.ws_url("")).await;
+    screen.snapshot().await;
+    screen
+        .ws
+        .send(Message::Ping(b"are you there".to_vec().into()))
+        .await
+        .expect("ping");
+    let pong = within("the pong", async {
+        loop {
+            match screen.ws.next().await {
+                Some(Ok(Message::Pong(data))) => return data,
+                Some(Ok(_)) => continue,
+                other => panic!("the stream ended: {other:?}"),
+            }
+        }
+    })
+    .await;
+    assert_eq!(&pong[..], b"are you there");
+    server.post_ok(&alert("after-ping", "A", "high")).await;
+    match screen.next().await {
+        ServerMessage::AlertCreated(event) => assert_eq!(event.alert.id, "after-ping"),
+        other => panic!("expected the alert, got {other:?}"),
+    }
+    screen.ws.send(Message::Close(None)).await.expect("close");
+    let after_close = within("the close answer", async {
+        let mut frames = Vec::new();
+        while let Some(Ok(frame)) = screen.ws.next().await {
+            frames.push(frame);
+        }
+        frames
+    })
+    .await;
+    assert!(
+        matches!(after_close.as_slice(), [Message::Close(_)]),
+        "expected only the answering Close, got {after_close:?}"
+    );
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn shutdown_closes_every_screen_with_1001() {
     let server = TestServer::start(&[]).await;

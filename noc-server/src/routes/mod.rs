@@ -3,6 +3,7 @@
 
 mod alerts;
 mod health;
+mod upgrade;
 mod ws;
 
 use axum::Router;

@@ -1,39 +1,52 @@
 //! `GET /ws/alerts`: one task per screen. It subscribes to the hub before it
-//! reads its snapshot, then `select!`s over the hub, the socket, the
+//! reads its snapshot, then `select!`s over its outlet, the socket, the
 //! heartbeat tick and the shutdown token.
+//!
+//! Event frames do not pass through this task: the hub writes them to the
+//! socket itself (see `outlet`), and wakes this task only when the socket
+//! did not take them all or the screen lagged. Reading (pongs, subscribe)
+//! is tungstenite's; everything the screen is sent goes through its outlet,
+//! in order.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::ws::{
-    CloseFrame, Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
-};
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
 use axum::response::Response;
-use futures_util::SinkExt;
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
 use noc_shared::{
     ClientMessage, ServerMessage, Severity, SiteFilter, Snapshot, SnapshotReason, parse_site_list,
 };
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::time::{Instant, interval_at, timeout};
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tungstenite::{Error as WsError, Message};
 
+use super::upgrade::Upgrade;
 use crate::auth::bearer;
 use crate::error::ApiError;
-use crate::hub::{Frame, Subscription};
+use crate::hub::Subscription;
 use crate::ingest::min_severity_param;
+use crate::outlet::{Flushed, Outlet, text_frame};
 use crate::screens::ScreenHandle;
+use crate::socket::Peer;
 use crate::store::SNAPSHOT_LIMIT;
 use crate::{AppState, normalize_origin};
 
-/// Queued frames written with one flush, at most.
-const WRITE_BATCH: u64 = 64;
-
-/// The most one connection's WebSocket write buffer may hold: above the
-/// largest snapshot (1000 alerts, each at most about 30 KB of JSON when
-/// every character of a 4096-character message must be escaped).
-const MAX_WRITE_BUFFER: usize = 32 * 1024 * 1024;
+/// The most tungstenite may hold unwritten: it writes each frame into the
+/// outlet at once, so this only guards against a bug.
+const MAX_WRITE_BUFFER: usize = 1024 * 1024;
 
 /// Close codes (RFC 6455).
 const GOING_AWAY: u16 = 1001;
@@ -46,20 +59,20 @@ const FLOOD: u32 = 200;
 
 pub async fn ws_alerts(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     Query(params): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    mut request: Request,
 ) -> Result<Response, ApiError> {
+    let headers = request.headers();
     let token = params
         .get("token")
         .map(String::as_str)
-        .or_else(|| bearer(&headers));
+        .or_else(|| bearer(headers));
     if !state.auth.may_view(token) {
         return Err(ApiError::Unauthorized);
     }
-    check_origin(&state, &headers)?;
-    let upgrade = upgrade.map_err(|e| {
+    check_origin(&state, headers)?;
+    let upgrade = Upgrade::from_request(&mut request).map_err(|e| {
         ApiError::BadRequest(format!("{e}: /ws/alerts takes a WebSocket connection"))
     })?;
     let min_severity = min_severity_param(params.get("min_severity").map(String::as_str))?;
@@ -74,38 +87,107 @@ pub async fn ws_alerts(
         .filter(|s| !s.is_empty());
     // Held by the connection for its whole life.
     let slot = state.screen_slots.clone().try_acquire_owned().map_err(|_| {
-        tracing::warn!(%addr, limit = state.limits.max_screens, "screen refused: --max-screens reached");
+        tracing::warn!(addr = %peer.addr, limit = state.limits.max_screens, "screen refused: --max-screens reached");
         ApiError::Busy(format!(
             "too many screens connected (the limit is {}); try again later or raise --max-screens",
             state.limits.max_screens
         ))
     })?;
+    let response = upgrade.response();
     let tasks = state.tasks.clone();
-    let limits = &state.limits;
-    Ok(upgrade
-        // Screens send little (a pong per heartbeat): a small read buffer
-        // keeps idle screens cheap, and it is what every wake-up zeroes.
-        .read_buffer_size(512)
-        .write_buffer_size(16 * 1024)
-        // A connection writes one snapshot or one batch of frames at a
-        // time, and its event queue is what bounds a slow screen; this cap
-        // only guards against a bug, above the largest snapshot there can be.
-        .max_write_buffer_size(MAX_WRITE_BUFFER)
-        .max_message_size(limits.max_ws_message)
-        .max_frame_size(limits.max_ws_frame.min(limits.max_ws_message))
-        .on_upgrade(move |socket| {
-            tasks.track_future(async move {
-                let screen =
-                    state
-                        .screens
-                        .connect(name, addr, filter.sites().map(<[String]>::to_vec));
-                let sub = state.hub.subscribe(filter.clone());
-                let mut conn = Connection::new(state, screen, sub, filter);
-                conn.run(socket).await;
-                drop(slot);
-            })
-        }))
+    tasks.spawn(async move {
+        let upgraded = match upgrade.on_upgrade.await {
+            Ok(upgraded) => upgraded,
+            Err(e) => {
+                tracing::debug!(addr = %peer.addr, error = %e, "WebSocket upgrade failed");
+                return;
+            }
+        };
+        let screen = state
+            .screens
+            .connect(name, peer.addr, filter.sites().map(<[String]>::to_vec));
+        let sub = state.hub.subscribe(filter.clone(), peer.socket.clone());
+        let (read, write) = tokio::io::split(TokioIo::new(upgraded));
+        let sink = match peer.socket {
+            Some(socket) => Sink::Shared(socket),
+            None => Sink::Stream(write),
+        };
+        let reader = Reader {
+            read,
+            outlet: sub.outlet().clone(),
+        };
+        let ws =
+            WebSocketStream::from_raw_socket(reader, Role::Server, Some(ws_config(&state))).await;
+        let mut conn = Connection::new(state, screen, sub, filter, sink);
+        conn.run(ws).await;
+        drop(slot);
+    });
+    Ok(response)
 }
+
+fn ws_config(state: &AppState) -> WebSocketConfig {
+    let limits = &state.limits;
+    WebSocketConfig::default()
+        // Screens send little (a pong per heartbeat): a small read buffer
+        // keeps idle screens cheap.
+        .read_buffer_size(512)
+        // Frames go straight into the outlet, which does the buffering.
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
+        .max_message_size(Some(limits.max_ws_message))
+        .max_frame_size(Some(limits.max_ws_frame.min(limits.max_ws_message)))
+}
+
+/// What tungstenite reads from and writes to: the connection's read side,
+/// and the outlet, so that its pongs and close frames keep their place
+/// among the frames the hub writes.
+struct Reader {
+    read: ReadHalf<TokioIo<Upgraded>>,
+    outlet: Arc<Outlet>,
+}
+
+impl AsyncRead for Reader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.read).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Reader {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        // Whole frames only: tungstenite writes its buffer until it is
+        // empty, and this takes all of it at once.
+        self.outlet.send(Bytes::copy_from_slice(buf));
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // A pong tungstenite answers by itself must be written too.
+        self.outlet.nudge();
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Where a screen's task writes what its outlet holds.
+enum Sink {
+    /// The plain TCP socket the hub writes to as well.
+    Shared(Arc<OwnedWriteHalf>),
+    /// The connection's own write side (TLS).
+    Stream(WriteHalf<TokioIo<Upgraded>>),
+}
+
+type Ws = WebSocketStream<Reader>;
 
 /// Refuses a browser page from an origin that `--allowed-origins` does not
 /// name (cross-site WebSocket hijacking). The server's own origin and
@@ -193,8 +275,14 @@ enum End {
     Broken,
 }
 
-impl From<axum::Error> for End {
-    fn from(_: axum::Error) -> Self {
+impl From<WsError> for End {
+    fn from(_: WsError) -> Self {
+        End::Broken
+    }
+}
+
+impl From<io::Error> for End {
+    fn from(_: io::Error) -> Self {
         End::Broken
     }
 }
@@ -203,23 +291,31 @@ struct Connection {
     state: AppState,
     screen: ScreenHandle,
     sub: Subscription,
+    outlet: Arc<Outlet>,
+    sink: Sink,
     filter: SiteFilter,
-    /// The last event this screen has (in a snapshot or sent live).
-    last_seq: u64,
     last_heard: Instant,
     heartbeat_sent: Option<Instant>,
     rate: RateLimit,
 }
 
 impl Connection {
-    fn new(state: AppState, screen: ScreenHandle, sub: Subscription, filter: SiteFilter) -> Self {
+    fn new(
+        state: AppState,
+        screen: ScreenHandle,
+        sub: Subscription,
+        filter: SiteFilter,
+        sink: Sink,
+    ) -> Self {
         let rate = RateLimit::new(state.limits.max_client_rate);
+        let outlet = sub.outlet().clone();
         Connection {
             state,
             screen,
             sub,
+            outlet,
+            sink,
             filter,
-            last_seq: 0,
             last_heard: Instant::now(),
             heartbeat_sent: None,
             rate,
@@ -232,92 +328,90 @@ impl Connection {
         self.state.heartbeat * 3
     }
 
-    async fn run(&mut self, mut socket: WebSocket) {
-        let end = self.serve(&mut socket).await;
+    async fn run(&mut self, mut ws: Ws) {
+        let end = self.serve(&mut ws).await;
+        self.outlet.close();
         if let Err(End::Close(code, reason)) = end {
             let close = Message::Close(Some(CloseFrame {
-                code,
+                code: code.into(),
                 reason: reason.into(),
             }));
-            let _ = timeout(Duration::from_secs(1), socket.send(close)).await;
+            let _ = ws.send(close).await;
+        }
+        // Lets tungstenite queue what it still owes, such as its answer to
+        // the screen's own close frame.
+        let _ = ws.flush().await;
+        // What is still queued (a close frame, tungstenite's answer to the
+        // screen's own close) goes out if the socket takes it soon.
+        if !matches!(end, Err(End::Broken)) {
+            let _ = timeout(Duration::from_secs(1), self.write_out()).await;
         }
     }
 
-    async fn serve(&mut self, socket: &mut WebSocket) -> Result<(), End> {
-        self.send_snapshot(socket, SnapshotReason::Connect).await?;
+    async fn serve(&mut self, ws: &mut Ws) -> Result<(), End> {
+        self.send_snapshot(SnapshotReason::Connect).await?;
         let period = self.state.heartbeat;
         let mut tick = interval_at(Instant::now() + period, period);
         let shutdown = self.state.shutdown.clone();
         // Made once: a new `cancelled()` each turn would register and
-        // unregister with the token on every event.
+        // unregister with the token on every wake-up.
         let cancelled = shutdown.cancelled();
         tokio::pin!(cancelled);
+        let outlet = self.outlet.clone();
         loop {
             tokio::select! {
                 biased;
                 () = &mut cancelled => return Err(End::Close(GOING_AWAY, "server shutting down")),
-                frame = self.sub.recv() => match frame {
-                    Some(frame) => self.forward(socket, frame).await?,
-                    None => return Err(End::Close(GOING_AWAY, "server shutting down")),
-                },
-                message = socket.recv() => match message {
+                () = outlet.woken() => self.on_wake().await?,
+                message = ws.next() => match message {
                     None | Some(Ok(Message::Close(_))) => return Ok(()),
                     Some(Err(e)) => return Err(read_error(&e)),
-                    Some(Ok(message)) => self.on_message(socket, message).await?,
+                    Some(Ok(message)) => self.on_message(message).await?,
                 },
-                _ = tick.tick() => self.heartbeat(socket).await?,
+                _ = tick.tick() => self.heartbeat(ws).await?,
             }
         }
     }
 
-    /// Writes `first` and whatever else is queued with one flush, or a
-    /// lagged snapshot when the queue overflowed.
-    async fn forward(
-        &mut self,
-        socket: &mut WebSocket,
-        first: std::sync::Arc<Frame>,
-    ) -> Result<(), End> {
-        if self.sub.take_lagged() {
-            self.sub.discard_queue();
+    /// The hub left bytes in the outlet, or the screen lagged.
+    async fn on_wake(&mut self) -> Result<(), End> {
+        if self.outlet.take_lagged() {
             self.screen.lagged();
-            return self.send_snapshot(socket, SnapshotReason::Lagged).await;
+            return self.send_snapshot(SnapshotReason::Lagged).await;
         }
-        // One timer for the whole batch, not one per frame: this is the hot path.
-        let sent = timeout(self.dead_after(), self.write_batch(socket, first))
+        self.flush().await
+    }
+
+    /// Writes everything the outlet holds, or fails when the socket takes
+    /// nothing for [`Connection::dead_after`].
+    async fn flush(&mut self) -> Result<(), End> {
+        timeout(self.dead_after(), self.write_out())
             .await
-            .map_err(|_| End::Broken)??;
-        self.state.metrics.deliveries.inc_by(sent);
-        Ok(())
+            .map_err(|_| End::Broken)?
     }
 
-    /// Feeds `first` and up to [`WRITE_BATCH`] queued frames that this
-    /// screen wants, then flushes them with one write; returns how many.
-    async fn write_batch(
-        &mut self,
-        socket: &mut WebSocket,
-        first: std::sync::Arc<Frame>,
-    ) -> Result<u64, End> {
-        let mut sent = 0;
-        let mut next = Some(first);
-        while let Some(frame) = next.take() {
-            if frame.seq > self.last_seq && frame.wanted_by(&self.filter) {
-                self.last_seq = frame.seq;
-                socket.feed(Message::Text(frame.text.clone())).await?;
-                sent += 1;
-            }
-            if sent < WRITE_BATCH {
-                next = self.sub.try_recv();
+    async fn write_out(&mut self) -> Result<(), End> {
+        match &mut self.sink {
+            Sink::Shared(socket) => loop {
+                match self.outlet.flush() {
+                    Flushed::Done => return Ok(()),
+                    Flushed::Blocked => socket.writable().await?,
+                    Flushed::Failed => return Err(End::Broken),
+                }
+            },
+            Sink::Stream(stream) => {
+                for chunk in self.outlet.take_queued() {
+                    stream.write_all(&chunk).await?;
+                }
+                Ok(stream.flush().await?)
             }
         }
-        socket.flush().await?;
-        Ok(sent)
     }
 
-    async fn send_snapshot(
-        &mut self,
-        socket: &mut WebSocket,
-        reason: SnapshotReason,
-    ) -> Result<(), End> {
+    /// Reads a snapshot for the current filter and queues it, then the
+    /// events it does not hold. The outlet is paused already (new, lagged
+    /// or resubscribed), so no event slips in before it.
+    async fn send_snapshot(&mut self, reason: SnapshotReason) -> Result<(), End> {
         let snapshot = match self
             .state
             .store
@@ -330,34 +424,30 @@ impl Connection {
                 let message = ServerMessage::Error {
                     message: "the alert store is unavailable; reconnect later".into(),
                 };
-                let _ = socket.send(Message::Text(message.to_json().into())).await;
+                self.outlet.send(text_frame(message.to_json()));
                 return Err(End::Close(INTERNAL, "alert store unavailable"));
             }
         };
-        self.last_seq = snapshot.seq;
+        let seq = snapshot.seq;
         let message = ServerMessage::Snapshot(Snapshot {
             reason,
-            seq: snapshot.seq,
+            seq,
             sites: self.filter.sites().map(<[String]>::to_vec),
             min_severity: self.filter.min_severity(),
             heartbeat_ms: u64::try_from(self.state.heartbeat.as_millis()).unwrap_or(u64::MAX),
             alerts: snapshot.alerts,
             truncated: snapshot.truncated,
         });
-        self.send(socket, message).await
+        self.outlet.resume(text_frame(message.to_json()), seq);
+        self.flush().await
     }
 
-    async fn send(&self, socket: &mut WebSocket, message: ServerMessage) -> Result<(), End> {
-        timeout(
-            self.dead_after(),
-            socket.send(Message::Text(message.to_json().into())),
-        )
-        .await
-        .map_err(|_| End::Broken)??;
-        Ok(())
+    async fn send(&mut self, message: ServerMessage) -> Result<(), End> {
+        self.outlet.send(text_frame(message.to_json()));
+        self.flush().await
     }
 
-    async fn on_message(&mut self, socket: &mut WebSocket, message: Message) -> Result<(), End> {
+    async fn on_message(&mut self, message: Message) -> Result<(), End> {
         // Any frame is a sign of life.
         self.last_heard = Instant::now();
         self.screen.seen();
@@ -366,23 +456,24 @@ impl Connection {
                 self.measure_rtt();
                 Ok(())
             }
-            // Pings are answered by the WebSocket layer; Close is handled by the caller.
-            Message::Ping(_) | Message::Close(_) => Ok(()),
-            _ if !self.rate.allow() => self.refuse_flood(socket).await,
+            // Pings are answered by tungstenite; Close is handled by the
+            // caller; raw frames are not returned when reading.
+            Message::Ping(_) | Message::Close(_) | Message::Frame(_) => Ok(()),
+            _ if !self.rate.allow() => self.refuse_flood().await,
             Message::Text(text) => match ClientMessage::from_json(text.as_str()) {
                 Ok(ClientMessage::Subscribe {
                     sites,
                     min_severity,
-                }) => self.subscribe(socket, sites, min_severity).await,
+                }) => self.subscribe(sites, min_severity).await,
                 Ok(ClientMessage::Pong { .. }) => {
                     self.measure_rtt();
                     Ok(())
                 }
-                Err(e) => self.send_error(socket, e.0).await,
+                Err(e) => self.send_error(e.0).await,
             },
             Message::Binary(_) => {
                 let message = "binary frames are not part of the protocol; send JSON text frames";
-                self.send_error(socket, message.into()).await
+                self.send_error(message.into()).await
             }
         }
     }
@@ -391,32 +482,31 @@ impl Connection {
     /// site limit is refused and the old one stays.
     async fn subscribe(
         &mut self,
-        socket: &mut WebSocket,
         sites: Vec<String>,
         min_severity: Option<Severity>,
     ) -> Result<(), End> {
         let min = min_severity.unwrap_or(self.filter.min_severity());
         let filter = self.state.filter(Some(sites), min);
         if let Err(message) = check_site_count(&self.state, &filter) {
-            return self.send_error(socket, message).await;
+            return self.send_error(message).await;
         }
+        self.outlet.pause();
         self.filter = filter;
         self.sub.set_filter(self.filter.clone());
         self.screen
             .set_sites(self.filter.sites().map(<[String]>::to_vec));
-        self.send_snapshot(socket, SnapshotReason::Subscribe).await
+        self.send_snapshot(SnapshotReason::Subscribe).await
     }
 
     /// Says once that messages are being refused; closes a screen that
     /// keeps flooding.
-    async fn refuse_flood(&mut self, socket: &mut WebSocket) -> Result<(), End> {
+    async fn refuse_flood(&mut self) -> Result<(), End> {
         match self.rate.refused {
             1 => {
                 let rate = self.state.limits.max_client_rate;
-                self.send_error(
-                    socket,
-                    format!("too many messages: at most {rate} per second; this one was ignored"),
-                )
+                self.send_error(format!(
+                    "too many messages: at most {rate} per second; this one was ignored"
+                ))
                 .await
             }
             n if n >= FLOOD => Err(End::Close(POLICY, "message rate limit exceeded")),
@@ -430,12 +520,12 @@ impl Connection {
         }
     }
 
-    async fn send_error(&self, socket: &mut WebSocket, message: String) -> Result<(), End> {
-        self.send(socket, ServerMessage::Error { message }).await
+    async fn send_error(&mut self, message: String) -> Result<(), End> {
+        self.send(ServerMessage::Error { message }).await
     }
 
     /// Closes a silent screen, or sends the heartbeat and a Ping.
-    async fn heartbeat(&mut self, socket: &mut WebSocket) -> Result<(), End> {
+    async fn heartbeat(&mut self, ws: &mut Ws) -> Result<(), End> {
         if self.last_heard.elapsed() >= self.dead_after() {
             tracing::info!("closing a screen silent for three heartbeat intervals");
             return Err(End::Close(
@@ -444,17 +534,12 @@ impl Connection {
             ));
         }
         let ts = chrono::Utc::now().timestamp();
-        let text = ServerMessage::Heartbeat { ts }.to_json();
-        let dead_after = self.dead_after();
-        timeout(dead_after, async {
-            socket.feed(Message::Text(text.into())).await?;
-            socket
-                .feed(Message::Ping(ts.to_be_bytes().to_vec().into()))
-                .await?;
-            socket.flush().await
-        })
-        .await
-        .map_err(|_| End::Broken)??;
+        self.outlet
+            .send(text_frame(ServerMessage::Heartbeat { ts }.to_json()));
+        // Into the outlet too, right behind the heartbeat.
+        ws.send(Message::Ping(ts.to_be_bytes().to_vec().into()))
+            .await?;
+        self.flush().await?;
         self.heartbeat_sent = Some(Instant::now());
         Ok(())
     }
@@ -462,10 +547,9 @@ impl Connection {
 
 /// A read error: an over-long message or frame closes with 1009, others end
 /// the connection.
-fn read_error(e: &axum::Error) -> End {
-    let inner = std::error::Error::source(e).and_then(|s| s.downcast_ref::<tungstenite::Error>());
-    match inner {
-        Some(tungstenite::Error::Capacity(_)) => End::Close(TOO_BIG, "message too big"),
+fn read_error(e: &WsError) -> End {
+    match e {
+        WsError::Capacity(_) => End::Close(TOO_BIG, "message too big"),
         _ => End::Broken,
     }
 }
