@@ -26,7 +26,7 @@ use hyper_util::rt::TokioIo;
 use noc_shared::{
     ClientMessage, ServerMessage, Severity, SiteFilter, Snapshot, SnapshotReason, parse_site_list,
 };
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
+use tokio::io::{AsyncWrite, AsyncWriteExt, Join, ReadHalf, WriteHalf};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::time::{Instant, interval_at, timeout};
 use tokio_tungstenite::WebSocketStream;
@@ -112,12 +112,9 @@ pub async fn ws_alerts(
             Some(socket) => Sink::Shared(socket),
             None => Sink::Stream(write),
         };
-        let reader = Reader {
-            read,
-            outlet: sub.outlet().clone(),
-        };
-        let ws =
-            WebSocketStream::from_raw_socket(reader, Role::Server, Some(ws_config(&state))).await;
+        // tungstenite reads the connection and writes into the outlet.
+        let io = tokio::io::join(read, OutletWriter(sub.outlet().clone()));
+        let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config(&state))).await;
         let mut conn = Connection::new(state, screen, sub, filter, sink);
         conn.run(ws).await;
         drop(slot);
@@ -138,25 +135,11 @@ fn ws_config(state: &AppState) -> WebSocketConfig {
         .max_frame_size(Some(limits.max_ws_frame.min(limits.max_ws_message)))
 }
 
-/// What tungstenite reads from and writes to: the connection's read side,
-/// and the outlet, so that its pongs and close frames keep their place
-/// among the frames the hub writes.
-struct Reader {
-    read: ReadHalf<TokioIo<Upgraded>>,
-    outlet: Arc<Outlet>,
-}
+/// Where tungstenite writes: into the outlet, so that its pongs and close
+/// frames keep their place among the frames the hub writes.
+struct OutletWriter(Arc<Outlet>);
 
-impl AsyncRead for Reader {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.read).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Reader {
+impl AsyncWrite for OutletWriter {
     fn poll_write(
         self: Pin<&mut Self>,
         _: &mut Context<'_>,
@@ -164,13 +147,13 @@ impl AsyncWrite for Reader {
     ) -> Poll<io::Result<usize>> {
         // Whole frames only: tungstenite writes its buffer until it is
         // empty, and this takes all of it at once.
-        self.outlet.send(Bytes::copy_from_slice(buf));
+        self.0.send(Bytes::copy_from_slice(buf));
         Poll::Ready(Ok(buf.len()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         // A pong tungstenite answers by itself must be written too.
-        self.outlet.nudge();
+        self.0.nudge();
         Poll::Ready(Ok(()))
     }
 
@@ -187,7 +170,7 @@ enum Sink {
     Stream(WriteHalf<TokioIo<Upgraded>>),
 }
 
-type Ws = WebSocketStream<Reader>;
+type Ws = WebSocketStream<Join<ReadHalf<TokioIo<Upgraded>>, OutletWriter>>;
 
 /// Refuses a browser page from an origin that `--allowed-origins` does not
 /// name (cross-site WebSocket hijacking). The server's own origin and
