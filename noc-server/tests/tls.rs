@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use clap::Parser;
 use common::{INGEST, alert, within};
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use noc_server::config::Cli;
 use rustls_pki_types::pem::PemObject;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore, crypto::ring::default_provider};
 use tokio_tungstenite::Connector;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
 const NAME: &str = "noc.test";
@@ -119,6 +120,41 @@ async fn https_and_wss_with_the_servers_own_certificate() {
         .expect("frame")
         .expect("ok");
     assert!(event.to_text().expect("text").contains("\"id\":\"tls-1\""));
+
+    // Over TLS the hub cannot write to the socket itself: every frame waits
+    // in the screen's queue for its task. A batch of 100 arrives whole and
+    // in order, and a Ping is answered in line.
+    let batch: Vec<_> = (0..100)
+        .map(|i| alert(&format!("tls-batch-{i}"), "A", "high"))
+        .collect();
+    let posted = http
+        .post(format!("{base}/internal/alerts"))
+        .bearer_auth(INGEST)
+        .json(&batch)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(posted.status(), 200);
+    ws.send(Message::Ping(b"tls".to_vec().into()))
+        .await
+        .expect("ping");
+    let mut ids = Vec::new();
+    let mut pong = false;
+    within("the batch and the pong", async {
+        while ids.len() < 100 || !pong {
+            match ws.next().await.expect("frame").expect("ok") {
+                Message::Text(text) if text.contains("tls-batch-") => {
+                    let value: serde_json::Value = serde_json::from_str(&text).expect("json");
+                    ids.push(value["id"].as_str().expect("id").to_owned());
+                }
+                Message::Pong(data) => pong = &data[..] == b"tls",
+                _ => {}
+            }
+        }
+    })
+    .await;
+    let expected: Vec<_> = (0..100).map(|i| format!("tls-batch-{i}")).collect();
+    assert_eq!(ids, expected);
     shutdown.cancel();
     within("the server to stop", server)
         .await
