@@ -114,11 +114,6 @@ impl Outlet {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The shared socket, if frames are written to it directly.
-    pub fn socket(&self) -> Option<&Arc<OwnedWriteHalf>> {
-        self.socket.as_ref()
-    }
-
     /// Resolves when the screen's task has something to do.
     pub async fn woken(&self) {
         self.wake.notified().await;
@@ -281,11 +276,6 @@ impl Outlet {
         }
         p.events = p.held.len();
         chunks
-    }
-
-    /// True once a write to the shared socket has failed.
-    pub fn failed(&self) -> bool {
-        self.lock().failed
     }
 }
 
