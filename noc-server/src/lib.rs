@@ -72,9 +72,21 @@ const SOCKET_SEND_BUFFER: usize = 64 * 1024;
 /// How long shutdown waits for in-flight requests and screens.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// What every handler and connection shares. Cloning is cheap.
+/// What every handler and connection shares. Cloning is one reference
+/// count: every request and every screen holds one, so it stays a pointer.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields behind [`AppState`].
+pub struct Shared {
     pub store: Arc<dyn Store>,
     pub writer: Writer,
     pub hub: Arc<Hub>,
@@ -95,7 +107,7 @@ pub struct AppState {
     pub tasks: TaskTracker,
 }
 
-impl AppState {
+impl Shared {
     /// A filter over site or group names (groups expanded).
     pub fn filter(&self, entries: Option<Vec<String>>, min_severity: Severity) -> SiteFilter {
         SiteFilter::new(entries.map(|e| self.groups.expand(&e)), min_severity)
@@ -142,7 +154,7 @@ pub async fn run(
     let follower = store.clone().follower();
     let local_hub = follower.is_none().then(|| hub.clone());
     let (writer, writer_task) = Writer::start(store.clone(), local_hub);
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         store,
         writer,
         hub,
@@ -162,7 +174,7 @@ pub async fn run(
         screen_slots: Arc::new(Semaphore::new(cli.limits.max_screens)),
         shutdown: shutdown.clone(),
         tasks: TaskTracker::new(),
-    };
+    }));
     if let Some(follow) = follower {
         state
             .tasks

@@ -332,7 +332,10 @@ impl Connection {
     }
 
     async fn serve(&mut self, ws: &mut Ws) -> Result<(), End> {
-        self.send_snapshot(SnapshotReason::Connect).await?;
+        // The handlers below are boxed: a task is as large as its largest
+        // state, and 10,000 idle screens should not each carry room for a
+        // snapshot or a heartbeat in progress (3.2 KB → 2.1 KB a task).
+        Box::pin(self.send_snapshot(SnapshotReason::Connect)).await?;
         let period = self.state.heartbeat;
         let mut tick = interval_at(Instant::now() + period, period);
         let shutdown = self.state.shutdown.clone();
@@ -345,13 +348,13 @@ impl Connection {
             tokio::select! {
                 biased;
                 () = &mut cancelled => return Err(End::Close(GOING_AWAY, "server shutting down")),
-                () = outlet.woken() => self.on_wake().await?,
+                () = outlet.woken() => Box::pin(self.on_wake()).await?,
                 message = ws.next() => match message {
                     None | Some(Ok(Message::Close(_))) => return Ok(()),
                     Some(Err(e)) => return Err(read_error(&e)),
-                    Some(Ok(message)) => self.on_message(message).await?,
+                    Some(Ok(message)) => Box::pin(self.on_message(message)).await?,
                 },
-                _ = tick.tick() => self.heartbeat(ws).await?,
+                _ = tick.tick() => Box::pin(self.heartbeat(ws)).await?,
             }
         }
     }
