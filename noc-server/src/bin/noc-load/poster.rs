@@ -155,48 +155,50 @@ impl Poster {
     /// sends at once, so the rate holds as long as the server keeps up.
     pub async fn on_schedule(&self, count: u64, rate: f64, posters: usize) -> PostReport {
         let start = Instant::now();
-        let next = Arc::new(AtomicU64::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..posters.max(1) {
-            let poster = self.clone();
-            let next = next.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut report = PostReport::new();
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    if n >= count {
-                        break;
-                    }
-                    let due = start + Duration::from_secs_f64(n as f64 / rate.max(0.001));
-                    tokio::time::sleep_until(due).await;
-                    let behind = Instant::now().saturating_duration_since(due);
-                    report.max_behind_us = report.max_behind_us.max(behind.as_micros() as u64);
-                    poster.post(n, 1, &mut report).await;
+        self.in_parallel(posters, move |poster, next| async move {
+            let mut report = PostReport::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= count {
+                    break;
                 }
-                report
-            }));
-        }
-        join(tasks).await
+                let due = start + Duration::from_secs_f64(n as f64 / rate.max(0.001));
+                tokio::time::sleep_until(due).await;
+                let behind = Instant::now().saturating_duration_since(due);
+                report.max_behind_us = report.max_behind_us.max(behind.as_micros() as u64);
+                poster.post(n, 1, &mut report).await;
+            }
+            report
+        })
+        .await
     }
 
     /// Posts batches of `batch` alerts back to back from `posters` tasks
     /// for `duration`; the requests in flight at the end are waited for.
     pub async fn flat_out(&self, duration: Duration, batch: u64, posters: usize) -> PostReport {
         let deadline = Instant::now() + duration;
+        self.in_parallel(posters, move |poster, next| async move {
+            let mut report = PostReport::new();
+            while Instant::now() < deadline {
+                let first = next.fetch_add(batch, Ordering::Relaxed);
+                poster.post(first, batch, &mut report).await;
+            }
+            report
+        })
+        .await
+    }
+
+    /// Runs `work` on `posters` tasks at once, each with its own poster and
+    /// the shared count of alert numbers taken, and merges their reports.
+    async fn in_parallel<F, Fut>(&self, posters: usize, work: F) -> PostReport
+    where
+        F: Fn(Poster, Arc<AtomicU64>) -> Fut,
+        Fut: Future<Output = PostReport> + Send + 'static,
+    {
         let next = Arc::new(AtomicU64::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..posters.max(1) {
-            let poster = self.clone();
-            let next = next.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut report = PostReport::new();
-                while Instant::now() < deadline {
-                    let first = next.fetch_add(batch, Ordering::Relaxed);
-                    poster.post(first, batch, &mut report).await;
-                }
-                report
-            }));
-        }
+        let tasks = (0..posters.max(1))
+            .map(|_| tokio::spawn(work(self.clone(), next.clone())))
+            .collect();
         join(tasks).await
     }
 }

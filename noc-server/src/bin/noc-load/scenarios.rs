@@ -208,19 +208,9 @@ pub async fn fanout(target: &Target, scenario: &str, load: &Load) -> anyhow::Res
     let run = new_run();
     let (fleet, connect_s) = connect(target, &target.fleet(load.screens, load.sites, run)).await?;
     tokio::time::sleep(load.settle).await;
-    let poster = Poster::new(&target.base, &target.token, run, load.sites, load.pad)?;
-    let meter = Meter::start(target);
-    let posts = poster
-        .on_schedule(load.alerts, load.rate, load.posters)
-        .await;
-    let expected = expected_deliveries(&fleet, &posts, load.sites);
-    wait_for(&fleet, expected, load.drain).await;
-    let usage = meter.stop();
-    let connected = fleet.connected;
-    let failures = fleet.failures.clone();
+    let (posts, usage) = post_and_deliver(target, run, &fleet, load).await?;
+    let (connected, failures, summary) = finish(fleet, &posts).await;
     let failed = failures.0;
-    let tallies = fleet.finish().await;
-    let summary = summarize(&tallies, &posts.accepted);
 
     let case = if scenario == "storm" {
         format!("storm n={} rate={}", load.screens, load.rate)
@@ -328,14 +318,7 @@ pub async fn stuck(target: &Target, load: &Load, after: Duration) -> anyhow::Res
 
     let stop_sampling = CancellationToken::new();
     let sampler = tokio::spawn(sample_rss(target.server, stop_sampling.clone()));
-    let poster = Poster::new(&target.base, &target.token, run, load.sites, load.pad)?;
-    let meter = Meter::start(target);
-    let posts = poster
-        .on_schedule(load.alerts, load.rate, load.posters)
-        .await;
-    let expected = expected_deliveries(&fleet, &posts, load.sites);
-    wait_for(&fleet, expected, load.drain).await;
-    let usage = meter.stop();
+    let (posts, usage) = post_and_deliver(target, run, &fleet, load).await?;
     // Keep sampling with the stuck screen still connected: does the memory
     // it caused stay, grow or go?
     tokio::time::sleep(after).await;
@@ -343,11 +326,8 @@ pub async fn stuck(target: &Target, load: &Load, after: Duration) -> anyhow::Res
     let samples = sampler.await.unwrap_or_default();
     stop_stuck.cancel();
     let _ = stuck.await;
-    let connected = fleet.connected;
-    let failures = fleet.failures.clone();
+    let (connected, failures, summary) = finish(fleet, &posts).await;
     let failed = failures.0;
-    let tallies = fleet.finish().await;
-    let summary = summarize(&tallies, &posts.accepted);
 
     let before = samples.first().map(|&(_, kib)| kib);
     let max = samples.iter().map(|&(_, kib)| kib).max();
@@ -401,6 +381,34 @@ fn expected_deliveries(fleet: &Fleet, posts: &PostReport, sites: u32) -> u64 {
             fleet.per_site.get(site as usize).copied().unwrap_or(0)
         })
         .sum()
+}
+
+/// Posts `load.alerts` on schedule and waits until the screens that take
+/// them have them all, or `load.drain` has passed; the server's usage is
+/// metered over exactly that span.
+async fn post_and_deliver(
+    target: &Target,
+    run: u32,
+    fleet: &Fleet,
+    load: &Load,
+) -> anyhow::Result<(PostReport, Usage)> {
+    let poster = Poster::new(&target.base, &target.token, run, load.sites, load.pad)?;
+    let meter = Meter::start(target);
+    let posts = poster
+        .on_schedule(load.alerts, load.rate, load.posters)
+        .await;
+    let expected = expected_deliveries(fleet, &posts, load.sites);
+    wait_for(fleet, expected, load.drain).await;
+    Ok((posts, meter.stop()))
+}
+
+/// Ends every screen of `fleet`: how many had connected, why the others
+/// failed, and what they received of `posts`.
+async fn finish(fleet: Fleet, posts: &PostReport) -> (usize, (usize, Vec<String>), Summary) {
+    let connected = fleet.connected;
+    let failures = fleet.failures.clone();
+    let tallies = fleet.finish().await;
+    (connected, failures, summarize(&tallies, &posts.accepted))
 }
 
 /// Waits until `expected` deliveries are in, or `drain` has passed.
