@@ -36,6 +36,15 @@ use std::io;
 
 pub use cli::{Cli, Config};
 
+/// The runtime `noc-tui` runs on (two worker threads); `noc-tui-storm`
+/// builds it here too, so that it measures the client as it runs.
+pub fn runtime() -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
 /// Runs the screen (or plain mode) until the operator quits. The terminal
 /// is always given back, whatever the outcome.
 pub async fn run(config: Config) -> io::Result<()> {

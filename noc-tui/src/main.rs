@@ -23,11 +23,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match noc_tui::runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("noc-tui: cannot start: {e}");

@@ -104,12 +104,7 @@ fn main() -> ExitCode {
         eprintln!("noc-tui-storm: --rate, --pool and --key-every must be above 0");
         return ExitCode::from(2);
     }
-    // The client's runtime, as `noc-tui` builds it.
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match noc_tui::runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("noc-tui-storm: cannot start: {e}");
