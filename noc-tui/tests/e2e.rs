@@ -162,22 +162,34 @@ async fn the_client_comes_back_by_itself_after_a_server_restart_on_the_same_port
     server.stop().await;
 }
 
-#[tokio::test]
-async fn a_burst_within_the_servers_queue_arrives_whole() {
-    let server = Server::start(&[]).await;
-    let base = server.base();
-    let mut client = Client::start(&["--url", &base]);
-    // The connect snapshot, then the answer to our subscribe message.
+/// A client of `base` that has its answer to its own subscribe message
+/// (after the connect snapshot), so that nothing posted later is in a
+/// snapshot.
+async fn subscribed_client(base: &str) -> Client {
+    let mut client = Client::start(&["--url", base]);
     client
         .until("the subscribe snapshot", |_, e| {
             matches!(e, NetEvent::Message(ServerMessage::Snapshot(s)) if s.reason == SnapshotReason::Subscribe)
         })
         .await;
-    let burst = Value::Array(
-        (0..1000)
+    client
+}
+
+/// `count` new warnings at Kampala, as one array body.
+fn burst(count: usize) -> Value {
+    Value::Array(
+        (0..count)
             .map(|i| alert(&format!("b{i:04}"), "Kampala", "warning"))
             .collect(),
-    );
+    )
+}
+
+#[tokio::test]
+async fn a_burst_within_the_servers_queue_arrives_whole() {
+    let server = Server::start(&[]).await;
+    let base = server.base();
+    let mut client = subscribed_client(&base).await;
+    let burst = burst(1000);
     let answer = server.post(&burst).await;
     assert_eq!(answer.as_array().map(Vec::len), Some(1000));
     let mut created = 0;
@@ -198,17 +210,8 @@ async fn a_burst_within_the_servers_queue_arrives_whole() {
 async fn a_burst_beyond_the_queue_resyncs_from_a_truncated_snapshot() {
     let server = Server::start(&[]).await;
     let base = server.base();
-    let mut client = Client::start(&["--url", &base]);
-    client
-        .until("the subscribe snapshot", |_, e| {
-            matches!(e, NetEvent::Message(ServerMessage::Snapshot(s)) if s.reason == SnapshotReason::Subscribe)
-        })
-        .await;
-    let burst = Value::Array(
-        (0..2500)
-            .map(|i| alert(&format!("b{i:04}"), "Kampala", "warning"))
-            .collect(),
-    );
+    let mut client = subscribed_client(&base).await;
+    let burst = burst(2500);
     server.post(&burst).await;
     client
         .until("a lagged snapshot", |_, e| {
