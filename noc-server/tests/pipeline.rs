@@ -11,11 +11,8 @@ use serde_json::json;
 
 /// The (kind, id, seq) of the next alert event, skipping heartbeats.
 async fn next_event(screen: &mut Screen) -> (EventKind, String, u64) {
-    let msg = screen.next().await;
-    let (kind, e) = msg
-        .as_alert_event()
-        .unwrap_or_else(|| panic!("expected an alert event, got {msg:?}"));
-    (kind, e.alert.id.clone(), e.seq)
+    let (kind, e) = screen.next_event().await;
+    (kind, e.alert.id, e.seq)
 }
 
 #[tokio::test]

@@ -38,21 +38,6 @@ async fn post_ok(server: &TestServer, body: &Value) -> Vec<Alert> {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("an array of alerts: {e}: {text}"))
 }
 
-/// The alert as `GET /api/v1/alerts/{id}` shows it.
-async fn stored(server: &TestServer, id: &str) -> Alert {
-    let value = server.get_json(&format!("/api/v1/alerts/{id}")).await;
-    serde_json::from_value(value).expect("an alert")
-}
-
-/// The next alert event on `screen`, skipping heartbeats.
-async fn next_event(screen: &mut Screen) -> (EventKind, Alert) {
-    let msg = screen.next().await;
-    let (kind, event) = msg
-        .as_alert_event()
-        .unwrap_or_else(|| panic!("expected an alert event, got {msg:?}"));
-    (kind, event.alert.clone())
-}
-
 /// A screen for every site, past its first snapshot.
 async fn screen(server: &TestServer) -> Screen {
     let mut screen = Screen::connect(&server.ws_url("client=sources-test")).await;
@@ -156,7 +141,7 @@ async fn alertmanager_group_fires_then_resolves_one_alert() {
         ["am-3b6f1c2a9d8e7f01", "am-77aa00bb11cc22dd"],
         "the stored alerts, in the order of `alerts`"
     );
-    let kili = stored(&server, "am-3b6f1c2a9d8e7f01").await;
+    let kili = server.stored("am-3b6f1c2a9d8e7f01").await;
     check(
         &kili,
         "am-3b6f1c2a9d8e7f01",
@@ -168,7 +153,7 @@ async fn alertmanager_group_fires_then_resolves_one_alert() {
         Status::Active,
     );
     assert_eq!(answer[0], kili, "the answer is the stored alert");
-    let sere = stored(&server, "am-77aa00bb11cc22dd").await;
+    let sere = server.stored("am-77aa00bb11cc22dd").await;
     check(
         &sere,
         "am-77aa00bb11cc22dd",
@@ -180,7 +165,7 @@ async fn alertmanager_group_fires_then_resolves_one_alert() {
         Status::Active,
     );
     for want in [&kili, &sere] {
-        let (kind, got) = next_event(&mut screen).await;
+        let (kind, got) = screen.next_alert().await;
         assert_eq!((kind, &got), (EventKind::Created, want));
     }
 
@@ -202,7 +187,7 @@ async fn alertmanager_group_fires_then_resolves_one_alert() {
         ),
     ]));
     post_ok(&server, &body).await;
-    let resolved = stored(&server, "am-3b6f1c2a9d8e7f01").await;
+    let resolved = server.stored("am-3b6f1c2a9d8e7f01").await;
     check(
         &resolved,
         "am-3b6f1c2a9d8e7f01",
@@ -214,21 +199,21 @@ async fn alertmanager_group_fires_then_resolves_one_alert() {
         Status::Resolved,
     );
     assert_eq!(resolved.created_at, kili.created_at);
-    let (kind, got) = next_event(&mut screen).await;
+    let (kind, got) = screen.next_alert().await;
     assert_eq!(
         (kind, got.id.as_str()),
         (EventKind::Resolved, resolved.id.as_str())
     );
-    let (kind, got) = next_event(&mut screen).await;
+    let (kind, got) = screen.next_alert().await;
     assert_eq!(
         (kind, got.id.as_str()),
         (EventKind::Updated, sere.id.as_str())
     );
-    assert_eq!(stored(&server, &sere.id).await.status, Status::Active);
+    assert_eq!(server.stored(&sere.id).await.status, Status::Active);
 
     // Alertmanager sends the resolved alert again: nothing changes.
     post_ok(&server, &body).await;
-    let (kind, got) = next_event(&mut screen).await;
+    let (kind, got) = screen.next_alert().await;
     assert_eq!(
         (kind, got.id.as_str()),
         (EventKind::Updated, sere.id.as_str())
@@ -249,7 +234,7 @@ async fn first_seen_resolved_entry_is_stored_resolved() {
         "core-01.kla:9100"
     )]));
     let answer = post_ok(&server, &body).await;
-    let alert = stored(&server, "am-0123456789abcdef").await;
+    let alert = server.stored("am-0123456789abcdef").await;
     check(
         &alert,
         "am-0123456789abcdef",
@@ -261,7 +246,7 @@ async fn first_seen_resolved_entry_is_stored_resolved() {
         Status::Resolved,
     );
     assert_eq!(answer, std::slice::from_ref(&alert));
-    let (kind, got) = next_event(&mut screen).await;
+    let (kind, got) = screen.next_alert().await;
     assert_eq!((kind, got), (EventKind::Resolved, alert));
     // Resolving a resolved alert answers 200 and emits nothing.
     post_ok(&server, &body).await;
@@ -310,7 +295,7 @@ async fn missing_and_unknown_labels_fall_back_and_no_fingerprint_hashes_the_labe
         [thing.clone(), disk.clone(), snmp.clone()]
     );
     check(
-        &stored(&server, &thing).await,
+        &server.stored(&thing).await,
         &thing,
         "unknown",
         Severity::Warning,
@@ -320,7 +305,7 @@ async fn missing_and_unknown_labels_fall_back_and_no_fingerprint_hashes_the_labe
         Status::Active,
     );
     check(
-        &stored(&server, &disk).await,
+        &server.stored(&disk).await,
         &disk,
         "Entebbe",
         Severity::Warning,
@@ -330,7 +315,7 @@ async fn missing_and_unknown_labels_fall_back_and_no_fingerprint_hashes_the_labe
         Status::Active,
     );
     check(
-        &stored(&server, &snmp).await,
+        &server.stored(&snmp).await,
         &snmp,
         "unknown",
         Severity::Critical,
@@ -360,7 +345,7 @@ async fn over_long_labels_and_annotations_are_cut_not_refused() {
         "fingerprint": "aaaabbbbccccdddd"
     }]));
     post_ok(&server, &body).await;
-    let alert = stored(&server, "am-aaaabbbbccccdddd").await;
+    let alert = server.stored("am-aaaabbbbccccdddd").await;
     check(
         &alert,
         "am-aaaabbbbccccdddd",
@@ -423,7 +408,7 @@ async fn grafana_contact_point_body() {
     });
     let answer = post_ok(&server, &body).await;
     assert_eq!(answer.len(), 2);
-    let memory = stored(&server, "am-c6eadffa33fcdf37").await;
+    let memory = server.stored("am-c6eadffa33fcdf37").await;
     check(
         &memory,
         "am-c6eadffa33fcdf37",
@@ -434,7 +419,7 @@ async fn grafana_contact_point_body() {
         "grafana",
         Status::Active,
     );
-    let cpu = stored(&server, "am-bc97ff14869b13e3").await;
+    let cpu = server.stored("am-bc97ff14869b13e3").await;
     check(
         &cpu,
         "am-bc97ff14869b13e3",
@@ -445,8 +430,8 @@ async fn grafana_contact_point_body() {
         "grafana",
         Status::Resolved,
     );
-    assert_eq!(next_event(&mut screen).await, (EventKind::Created, memory));
-    assert_eq!(next_event(&mut screen).await, (EventKind::Resolved, cpu));
+    assert_eq!(screen.next_alert().await, (EventKind::Created, memory));
+    assert_eq!(screen.next_alert().await, (EventKind::Resolved, cpu));
     server.stop().await;
 }
 
@@ -482,7 +467,7 @@ async fn example_bodies_from_the_shared_folder() {
     let id = hashed_id(&[("alertname", "thing_dead"), ("severity", "critical")]);
     assert_eq!(answer.len(), 1);
     check(
-        &stored(&server, &id).await,
+        &server.stored(&id).await,
         &id,
         "unknown",
         Severity::Critical,
@@ -504,7 +489,7 @@ async fn example_bodies_from_the_shared_folder() {
         ),
     ] {
         check(
-            &stored(&server, id).await,
+            &server.stored(id).await,
             id,
             "unknown",
             Severity::Warning,
@@ -542,7 +527,7 @@ async fn unusable_entries_are_named_and_the_others_stored() {
         answer.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
         ["am-1111222233334444"]
     );
-    assert_eq!(stored(&server, "am-1111222233334444").await.site, "Moshi");
+    assert_eq!(server.stored("am-1111222233334444").await.site, "Moshi");
 
     // Nothing usable at all: 422 naming the entries, nothing stored.
     let response = post(&server, &json!({ "alerts": [null, {}] })).await;

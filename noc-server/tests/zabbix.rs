@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::{INGEST, Screen, TestServer, within};
-use noc_shared::{Alert, EventKind, Severity, Status};
+use noc_shared::{EventKind, Severity, Status};
 use serde_json::Value;
 
 fn media_dir() -> PathBuf {
@@ -211,19 +211,6 @@ async fn run(zabbix_js: &Path, params: &serde_json::Map<String, Value>) -> (bool
     (output.status.success(), text)
 }
 
-async fn stored(server: &TestServer, id: &str) -> Alert {
-    serde_json::from_value(server.get_json(&format!("/api/v1/alerts/{id}")).await)
-        .expect("an alert")
-}
-
-async fn next_event(screen: &mut Screen) -> (EventKind, Alert) {
-    let msg = screen.next().await;
-    let (kind, event) = msg
-        .as_alert_event()
-        .unwrap_or_else(|| panic!("expected an alert event, got {msg:?}"));
-    (kind, event.alert.clone())
-}
-
 macro_rules! require_zabbix_js {
     () => {
         match zabbix_js() {
@@ -248,7 +235,7 @@ async fn problem_update_recovery_in_zabbix_js() {
     let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
     assert!(ok, "problem: {out}");
     assert!(out.contains("OK: alert.created zbx-48213"), "{out}");
-    let problem = stored(&server, "zbx-48213").await;
+    let problem = server.stored("zbx-48213").await;
     assert_eq!(
         (
             problem.site.as_str(),
@@ -267,7 +254,7 @@ async fn problem_update_recovery_in_zabbix_js() {
             Status::Active,
         )
     );
-    assert_eq!(next_event(&mut screen).await, (EventKind::Created, problem));
+    assert_eq!(screen.next_alert().await, (EventKind::Created, problem));
 
     // An operator lowers the severity in Zabbix: an update operation.
     macros.insert("{EVENT.UPDATE.STATUS}", "1".into());
@@ -275,12 +262,12 @@ async fn problem_update_recovery_in_zabbix_js() {
     macros.insert("{EVENT.SEVERITY}", "High".into());
     let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
     assert!(ok, "update: {out}");
-    let updated = stored(&server, "zbx-48213").await;
+    let updated = server.stored("zbx-48213").await;
     assert_eq!(
         (updated.severity, updated.status),
         (Severity::High, Status::Active)
     );
-    assert_eq!(next_event(&mut screen).await, (EventKind::Updated, updated));
+    assert_eq!(screen.next_alert().await, (EventKind::Updated, updated));
 
     // The recovery: Zabbix gives it the problem's {EVENT.ID} and value 0.
     macros.insert("{EVENT.UPDATE.STATUS}", "0".into());
@@ -289,7 +276,7 @@ async fn problem_update_recovery_in_zabbix_js() {
     let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
     assert!(ok, "recovery: {out}");
     assert!(out.contains("OK: alert.resolved zbx-48213"), "{out}");
-    let resolved = stored(&server, "zbx-48213").await;
+    let resolved = server.stored("zbx-48213").await;
     assert_eq!(resolved.status, Status::Resolved);
     assert_eq!(resolved.message, "Core switch sw-01 unreachable");
     let recovery_event = server
@@ -303,14 +290,14 @@ async fn problem_update_recovery_in_zabbix_js() {
         404,
         "no alert for the recovery event"
     );
-    assert_eq!(next_event(&mut screen).await.0, EventKind::Resolved);
+    assert_eq!(screen.next_alert().await.0, EventKind::Resolved);
 
     // A comment on the resolved problem must not re-open its alert.
     macros.insert("{EVENT.UPDATE.STATUS}", "1".into());
     macros.insert("{EVENT.VALUE}", "1".into());
     let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
     assert!(ok, "update after recovery: {out}");
-    assert_eq!(stored(&server, "zbx-48213").await.status, Status::Resolved);
+    assert_eq!(server.stored("zbx-48213").await.status, Status::Resolved);
     assert!(screen.is_quiet(Duration::from_millis(300)).await);
     server.stop().await;
 }
@@ -334,7 +321,7 @@ async fn site_severity_and_length_fallbacks_in_zabbix_js() {
     macros.insert("{EVENT.SEVERITY}", "Average".into());
     let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
     assert!(ok, "{out}");
-    let alert = stored(&server, "zbx-501").await;
+    let alert = server.stored("zbx-501").await;
     assert_eq!(
         (alert.site.as_str(), alert.severity),
         ("Dar es Salaam", Severity::Average)
@@ -350,7 +337,7 @@ async fn site_severity_and_length_fallbacks_in_zabbix_js() {
     p.insert("default_site".into(), Value::String("Serengeti".into()));
     let (ok, out) = run(&zabbix_js, &p).await;
     assert!(ok, "{out}");
-    let alert = stored(&server, "zbx-502").await;
+    let alert = server.stored("zbx-502").await;
     assert_eq!(
         (alert.site.as_str(), alert.severity, alert.message.len()),
         ("Serengeti", Severity::Info, 4096)
@@ -369,7 +356,7 @@ async fn site_severity_and_length_fallbacks_in_zabbix_js() {
         let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
         assert!(ok, "{out}");
         assert_eq!(
-            stored(&server, &format!("zbx-60{n}")).await.severity,
+            server.stored(&format!("zbx-60{n}")).await.severity,
             severity
         );
     }
@@ -386,7 +373,7 @@ async fn recovery_of_a_problem_the_server_never_saw_is_stored_resolved() {
     macros.insert("{EVENT.RECOVERY.ID}", "701".into());
     let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
     assert!(ok, "{out}");
-    let alert = stored(&server, "zbx-700").await;
+    let alert = server.stored("zbx-700").await;
     assert_eq!(
         (alert.status, alert.site.as_str(), alert.source.as_str()),
         (Status::Resolved, "Kilimanjaro", "zabbix")

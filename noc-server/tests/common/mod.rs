@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use noc_server::config::Cli;
-use noc_shared::ServerMessage;
+use noc_shared::{Alert, AlertEvent, EventKind, ServerMessage};
 use serde_json::Value;
 use tempfile::TempDir;
 use tokio::net::TcpStream;
@@ -124,6 +124,12 @@ impl TestServer {
         let answer: Value = response.json().await.expect("JSON answer");
         assert_eq!(status, 200, "{answer}");
         answer
+    }
+
+    /// The alert as `GET /api/v1/alerts/{id}` shows it.
+    pub async fn stored(&self, id: &str) -> Alert {
+        let value = self.get_json(&format!("/api/v1/alerts/{id}")).await;
+        serde_json::from_value(value).expect("an alert")
     }
 
     pub async fn get_json(&self, path: &str) -> Value {
@@ -286,6 +292,22 @@ impl Screen {
                 other => return other,
             }
         }
+    }
+
+    /// The next alert event, skipping heartbeats: its kind, and the event
+    /// (seq and alert).
+    pub async fn next_event(&mut self) -> (EventKind, AlertEvent) {
+        let msg = self.next().await;
+        let (kind, event) = msg
+            .as_alert_event()
+            .unwrap_or_else(|| panic!("expected an alert event, got {msg:?}"));
+        (kind, event.clone())
+    }
+
+    /// The kind and alert of the next alert event, skipping heartbeats.
+    pub async fn next_alert(&mut self) -> (EventKind, Alert) {
+        let (kind, event) = self.next_event().await;
+        (kind, event.alert)
     }
 
     /// Expects a snapshot next and returns it.
