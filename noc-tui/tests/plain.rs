@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Stdio;
 
-use common::{Server, alert, within};
+use common::{Server, alert, terminate, within};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
@@ -116,15 +116,7 @@ async fn plain_mode_writes_one_line_per_alert_and_event() {
     );
 
     // SIGTERM, as systemd or a log shipper would stop it: a clean exit 0.
-    let pid = child.id().expect("running").to_string();
-    let kill = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .expect("kill");
-    assert!(kill.success());
-    let status = within("noc-tui to exit", child.wait()).await.expect("wait");
-    assert_eq!(status.code(), Some(0));
+    terminate(&mut child).await;
     // Nothing else was written: the Kampala alerts never reached this screen
     // and the subscribe snapshot did not repeat the first one.
     assert_eq!(lines.next_line().await.expect("readable"), None);

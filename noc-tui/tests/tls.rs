@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use common::{Client, Server, alert, within};
+use common::{Client, Server, alert, terminate, within};
 use noc_shared::ServerMessage;
 use noc_tui::app::Link;
 use noc_tui::net::NetEvent;
@@ -194,19 +194,6 @@ async fn next_line<R: AsyncBufRead + Unpin>(lines: &mut Lines<R>, what: &str) ->
         .expect("still open")
 }
 
-/// Ends `child` with SIGTERM, as systemd would, and expects exit code 0.
-async fn terminate(mut child: Child) {
-    let pid = child.id().expect("running").to_string();
-    let kill = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .expect("kill");
-    assert!(kill.success());
-    let status = within("noc-tui to exit", child.wait()).await.expect("wait");
-    assert_eq!(status.code(), Some(0));
-}
-
 #[tokio::test]
 async fn the_binary_follows_a_wss_server_with_ca_file_from_the_environment() {
     let cert = local_certificate();
@@ -231,7 +218,7 @@ async fn the_binary_follows_a_wss_server_with_ca_file_from_the_environment() {
     );
 
     let mut stderr = child.stderr.take().expect("piped");
-    terminate(child).await;
+    terminate(&mut child).await;
     let mut news = String::new();
     tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut news)
         .await
@@ -267,7 +254,7 @@ async fn the_binary_without_ca_file_says_why_and_keeps_retrying() {
         child.try_wait().expect("status").is_none(),
         "still running, still trying"
     );
-    terminate(child).await;
+    terminate(&mut child).await;
     server.stop().await;
 }
 
@@ -297,7 +284,7 @@ async fn with_no_system_store_the_bundled_roots_stand_in_and_ca_file_still_count
         first.ends_with(" WARNING Kampala snap at Kampala"),
         "{first}"
     );
-    terminate(child).await;
+    terminate(&mut child).await;
     let log = std::fs::read_to_string(&log).expect("the log");
     assert!(log.contains("trusting the bundled Mozilla roots"), "{log}");
     server.stop().await;
@@ -326,6 +313,6 @@ async fn a_ca_in_the_systems_store_is_trusted_without_ca_file() {
     let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
     let first = next_line(&mut lines, "the snapshot's line").await;
     assert!(first.ends_with(" HIGH Entebbe snap at Entebbe"), "{first}");
-    terminate(child).await;
+    terminate(&mut child).await;
     server.stop().await;
 }

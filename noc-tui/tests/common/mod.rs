@@ -153,6 +153,20 @@ impl Drop for Server {
     }
 }
 
+/// Ends `child` with SIGTERM, as systemd or a log shipper would, and
+/// expects a clean exit 0.
+pub async fn terminate(child: &mut tokio::process::Child) {
+    let pid = child.id().expect("running").to_string();
+    let kill = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill");
+    assert!(kill.success());
+    let status = within("noc-tui to exit", child.wait()).await.expect("wait");
+    assert_eq!(status.code(), Some(0));
+}
+
 /// An alert body for the webhook.
 pub fn alert(id: &str, site: &str, severity: &str) -> Value {
     serde_json::json!({
