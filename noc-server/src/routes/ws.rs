@@ -274,7 +274,6 @@ struct Connection {
     state: AppState,
     screen: ScreenHandle,
     sub: Subscription,
-    outlet: Arc<Outlet>,
     sink: Sink,
     filter: SiteFilter,
     last_heard: Instant,
@@ -291,12 +290,10 @@ impl Connection {
         sink: Sink,
     ) -> Self {
         let rate = RateLimit::new(state.limits.max_client_rate);
-        let outlet = sub.outlet().clone();
         Connection {
             state,
             screen,
             sub,
-            outlet,
             sink,
             filter,
             last_heard: Instant::now(),
@@ -313,7 +310,7 @@ impl Connection {
 
     async fn run(&mut self, mut ws: Ws) {
         let end = self.serve(&mut ws).await;
-        self.outlet.close();
+        self.sub.outlet().close();
         if let Err(End::Close(code, reason)) = end {
             let close = Message::Close(Some(CloseFrame {
                 code: code.into(),
@@ -343,7 +340,7 @@ impl Connection {
         // unregister with the token on every wake-up.
         let cancelled = shutdown.cancelled();
         tokio::pin!(cancelled);
-        let outlet = self.outlet.clone();
+        let outlet = self.sub.outlet().clone();
         loop {
             tokio::select! {
                 biased;
@@ -361,7 +358,7 @@ impl Connection {
 
     /// The hub left bytes in the outlet, or the screen lagged.
     async fn on_wake(&mut self) -> Result<(), End> {
-        if self.outlet.take_lagged() {
+        if self.sub.outlet().take_lagged() {
             self.screen.lagged();
             return self.send_snapshot(SnapshotReason::Lagged).await;
         }
@@ -379,14 +376,14 @@ impl Connection {
     async fn write_out(&mut self) -> Result<(), End> {
         match &mut self.sink {
             Sink::Shared(socket) => loop {
-                match self.outlet.flush() {
+                match self.sub.outlet().flush() {
                     Flushed::Done => return Ok(()),
                     Flushed::Blocked => socket.writable().await?,
                     Flushed::Failed => return Err(End::Broken),
                 }
             },
             Sink::Stream(stream) => {
-                for chunk in self.outlet.take_queued() {
+                for chunk in self.sub.outlet().take_queued() {
                     stream.write_all(&chunk).await?;
                 }
                 Ok(stream.flush().await?)
@@ -410,7 +407,7 @@ impl Connection {
                 let message = ServerMessage::Error {
                     message: "the alert store is unavailable; reconnect later".into(),
                 };
-                self.outlet.send(text_frame(message.to_json()));
+                self.sub.outlet().send(text_frame(message.to_json()));
                 return Err(End::Close(INTERNAL, "alert store unavailable"));
             }
         };
@@ -424,12 +421,12 @@ impl Connection {
             alerts: snapshot.alerts,
             truncated: snapshot.truncated,
         });
-        self.outlet.resume(text_frame(message.to_json()), seq);
+        self.sub.outlet().resume(text_frame(message.to_json()), seq);
         self.flush().await
     }
 
     async fn send(&mut self, message: ServerMessage) -> Result<(), End> {
-        self.outlet.send(text_frame(message.to_json()));
+        self.sub.outlet().send(text_frame(message.to_json()));
         self.flush().await
     }
 
@@ -476,7 +473,7 @@ impl Connection {
         if let Err(message) = check_site_count(&self.state, &filter) {
             return self.send_error(message).await;
         }
-        self.outlet.pause();
+        self.sub.outlet().pause();
         self.filter = filter;
         self.sub.set_filter(self.filter.clone());
         self.screen
@@ -520,7 +517,8 @@ impl Connection {
             ));
         }
         let ts = chrono::Utc::now().timestamp();
-        self.outlet
+        self.sub
+            .outlet()
             .send(text_frame(ServerMessage::Heartbeat { ts }.to_json()));
         // Into the outlet too, right behind the heartbeat.
         ws.send(Message::Ping(ts.to_be_bytes().to_vec().into()))
