@@ -165,11 +165,8 @@ pub async fn idle(target: &Target, screens: usize, settle: Duration) -> anyhow::
         _ => None,
     };
     let mut json = common(target, "idle", format!("idle n={screens}"));
+    json.extend(fleet_fields(screens, connected, failed, connect_s));
     json.extend([
-        ("screens".into(), screens.into()),
-        ("connected".into(), connected.into()),
-        ("connect_failed".into(), failed.into()),
-        ("connect_s".into(), round(connect_s, 2).into()),
         ("rss_before_kib".into(), before.into()),
         ("rss_after_kib".into(), after.into()),
         ("rss_per_screen_kib".into(), per_screen.into()),
@@ -218,11 +215,8 @@ pub async fn fanout(target: &Target, scenario: &str, load: &Load) -> anyhow::Res
         format!("fanout n={} k={}", load.screens, load.sites)
     };
     let mut json = common(target, scenario, case);
+    json.extend(fleet_fields(load.screens, connected, failed, connect_s));
     json.extend([
-        ("screens".into(), load.screens.into()),
-        ("connected".into(), connected.into()),
-        ("connect_failed".into(), failed.into()),
-        ("connect_s".into(), round(connect_s, 2).into()),
         ("sites".into(), load.sites.into()),
         ("alerts".into(), load.alerts.into()),
         ("rate".into(), load.rate.into()),
@@ -334,11 +328,8 @@ pub async fn stuck(target: &Target, load: &Load, after: Duration) -> anyhow::Res
     let end = samples.last().map(|&(_, kib)| kib);
     let growth = before.zip(max).map(|(b, m)| m.saturating_sub(b));
     let mut json = common(target, "stuck", "stuck".to_owned());
+    json.extend(fleet_fields(load.screens, connected, failed, connect_s));
     json.extend([
-        ("screens".into(), load.screens.into()),
-        ("connected".into(), connected.into()),
-        ("connect_failed".into(), failed.into()),
-        ("connect_s".into(), round(connect_s, 2).into()),
         ("alerts".into(), load.alerts.into()),
         ("rate".into(), load.rate.into()),
         ("pad".into(), load.pad.into()),
@@ -442,6 +433,21 @@ async fn sample_rss(server: Option<Proc>, stop: CancellationToken) -> Vec<(u64, 
         samples.push((start.elapsed().as_millis() as u64, kib));
     }
     samples
+}
+
+/// How the screens connected: asked for, connected, failed, and seconds.
+fn fleet_fields(
+    screens: usize,
+    connected: usize,
+    failed: usize,
+    connect_s: f64,
+) -> Vec<(String, Value)> {
+    vec![
+        ("screens".into(), screens.into()),
+        ("connected".into(), connected.into()),
+        ("connect_failed".into(), failed.into()),
+        ("connect_s".into(), round(connect_s, 2).into()),
+    ]
 }
 
 fn post_fields(posts: &PostReport, rate: Option<f64>) -> Vec<(String, Value)> {
