@@ -5,15 +5,23 @@
 //!
 //! - [`cli`]: the flags ([`cli::Cli`]) and the checked settings they become
 //!   ([`cli::Config`]), URL normalisation included.
-//! - [`app`]: the screen's state ([`app::App`]) and the pure
-//!   [`app::update`] that applies keys, clock ticks and network events.
+//! - [`app`]: the screen's model ([`app::App`]: the alerts, the link, the
+//!   view, the mode, the scroll; the site board's rows) and the pure
+//!   [`app::update`] that applies actions, resizes, clock ticks and network
+//!   events.
+//! - [`input`]: the key map, a key and the mode in, an [`app::Action`] out;
+//!   beside it the help's list of keys.
+//! - [`layout`]: the rows around the list, which [`ui`] lays out and
+//!   [`app`] pages by.
 //! - [`alerts`]: [`alerts::AlertBook`], the active alerts by id with a sorted
 //!   index, so drawing never sorts.
 //! - [`net`]: the network task (connect, subscribe, answer heartbeats,
 //!   detect a dead link, reconnect with [`net::backoff`]).
-//! - [`ui`]: render functions, one per region, and the colour theme.
-//! - [`screen`]: the full-screen loop that ties keys, network and frames
-//!   together; [`terminal`] takes and restores the terminal.
+//! - [`ui`]: render functions, one per region, and the colour theme; it
+//!   reads the model, never the reverse.
+//! - [`screen`]: the full-screen loop that ties keys (through [`input`]),
+//!   network and frames together; [`terminal`] takes and restores the
+//!   terminal.
 //! - [`plain`]: `--plain`, one line per event on standard output.
 //! - [`tls`]: the TLS configuration for `wss://` (the system's CAs and
 //!   `--ca-file`).
@@ -22,6 +30,8 @@
 pub mod alerts;
 pub mod app;
 pub mod cli;
+pub mod input;
+pub mod layout;
 pub mod logging;
 pub mod net;
 pub mod plain;

@@ -22,6 +22,7 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout
 
 use crate::app::{App, Effects, Msg, Now, update};
 use crate::cli::Config;
+use crate::input;
 use crate::net::{self, Command, NetEvent, NetOptions};
 use crate::terminal;
 
@@ -111,7 +112,7 @@ where
     loop {
         let effects = tokio::select! {
             key = keys.next() => match key {
-                Some(Ok(event)) => match to_msg(event) {
+                Some(Ok(event)) => match to_msg(app, event) {
                     Some(msg) => update(app, msg, Now::current()),
                     None => Effects::default(),
                 },
@@ -161,10 +162,11 @@ fn apply_burst(app: &mut App, first: NetEvent, events: &mut mpsc::Receiver<NetEv
     effects
 }
 
-/// The terminal events the screen cares about.
-fn to_msg(event: Event) -> Option<Msg> {
+/// The terminal events the screen cares about, keys read through the key
+/// map of whatever has the keyboard.
+fn to_msg(app: &App, event: Event) -> Option<Msg> {
     match event {
-        Event::Key(key) => Some(Msg::Key(key)),
+        Event::Key(key) => input::action(app.mode, key).map(Msg::Action),
         Event::Resize(width, height) => Some(Msg::Resize { width, height }),
         _ => None,
     }

@@ -10,6 +10,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget};
 use super::Theme;
 use super::theme::severity_label;
 use crate::app::App;
+use crate::layout::{BODY_TITLE_ROWS, HEADING_ROWS};
 use crate::text::{fit, one_line};
 
 /// Which columns fit, from widest to narrowest screen.
@@ -82,10 +83,11 @@ impl Columns {
 
 /// The body in list view: a title line, then the table.
 pub fn render(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+    let [title, table] =
+        Layout::vertical([Constraint::Length(BODY_TITLE_ROWS), Constraint::Fill(1)]).areas(area);
     Paragraph::new(title_line(app, theme)).render(title, buf);
     let columns = Columns::for_width(area.width);
-    let page = usize::from(table.height.saturating_sub(1));
+    let page = usize::from(table.height.saturating_sub(HEADING_ROWS));
     let rows: Vec<Row> = app
         .visible_alerts()
         .skip(app.first_row(app.visible_count()))

@@ -1,4 +1,5 @@
-//! The `?` overlay: every key, in a box over the middle of the screen.
+//! The `?` overlay: every key ([`crate::input::KEYS`], kept beside the key
+//! map), in a box over the middle of the screen.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -6,18 +7,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
 use super::Theme;
-
-const KEYS: [(&str, &str); 9] = [
-    ("q, Esc, Ctrl-C", "quit"),
-    ("Up/Down, j/k", "scroll one row"),
-    ("PgUp/PgDn, Space", "scroll one page"),
-    ("Home/End, g/G", "first / last row"),
-    ("v", "alert list / site board"),
-    ("a", "hide / show acknowledged alerts"),
-    ("r", "reconnect now"),
-    ("?", "this help"),
-    ("", "any other key closes it"),
-];
+use crate::input::KEYS;
 
 /// Draws the help box centred on `area`.
 pub fn render(theme: Theme, area: Rect, buf: &mut Buffer) {

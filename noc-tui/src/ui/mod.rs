@@ -1,5 +1,7 @@
 //! Drawing: `impl Widget for &App`, one small function per region of the
-//! screen. Nothing here changes state; everything is read from [`App`].
+//! screen. Nothing here changes state; everything is read from [`App`], and
+//! the model knows nothing of this module (the rows around the list, which
+//! it pages by, are in [`crate::layout`]).
 //!
 //! ```text
 //! header   name · server · sites                          clock   (2 rows)
@@ -8,6 +10,11 @@
 //! body     title, column headings, the alerts or the site board
 //! footer   key hints                                               (1 row)
 //! ```
+//!
+//! - `header.rs`: the header and the counts row; `alerts.rs`: the alert
+//!   list; `sites.rs`: the site board; `help.rs`: the `?` overlay;
+//!   `theme.rs`: colours and severity labels; `tests.rs`: whole screens on
+//!   a `TestBackend`.
 
 pub mod alerts;
 pub mod header;
@@ -21,23 +28,19 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::app::{App, View, Zone};
+use crate::app::{App, Mode, View, Zone};
+use crate::layout::{COUNTS_ROWS, FOOTER_ROWS, HEADER_ROWS};
 pub use theme::Theme;
-
-/// Rows that are not list rows: header (2), counts (1), body title (1),
-/// column headings (1), footer (1). A page of the list is the height less
-/// these.
-pub const CHROME_ROWS: u16 = 6;
 
 /// The whole screen.
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = Theme::new(self.color);
         let [header, counts, body, footer] = Layout::vertical([
-            Constraint::Length(2),
-            Constraint::Length(1),
+            Constraint::Length(HEADER_ROWS),
+            Constraint::Length(COUNTS_ROWS),
             Constraint::Fill(1),
-            Constraint::Length(1),
+            Constraint::Length(FOOTER_ROWS),
         ])
         .areas(area);
         header::render(self, theme, header, buf);
@@ -47,8 +50,9 @@ impl Widget for &App {
             View::Sites => sites::render(self, theme, body, buf),
         }
         render_footer(self, theme, footer, buf);
-        if self.show_help {
-            help::render(theme, area, buf);
+        match self.mode {
+            Mode::Browse => {}
+            Mode::Help => help::render(theme, area, buf),
         }
     }
 }

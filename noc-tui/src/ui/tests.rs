@@ -10,7 +10,7 @@ use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
 use crate::app::tests::{alert, config, event, snapshot, t0};
-use crate::app::{App, Msg, Now, Zone, update};
+use crate::app::{Action, App, Mode, Msg, Now, Zone, update};
 use crate::net::NetEvent;
 
 /// A connected screen at the fixed test clock, times in UTC.
@@ -252,7 +252,7 @@ fn tiny_and_resized_terminals_do_not_panic() {
     for (w, h) in [(1, 1), (10, 3), (0, 0), (20, 6), (200, 60), (80, 24)] {
         draw(&mut app, w, h);
     }
-    app.show_help = true;
+    app.mode = Mode::Help;
     draw(&mut app, 12, 4);
 }
 
@@ -316,13 +316,7 @@ fn site_board_shows_one_row_per_site_with_counts_and_worst_alert() {
         Msg::Net(NetEvent::Message(noc_shared::ServerMessage::Snapshot(snap))),
         now,
     );
-    update(
-        &mut app,
-        Msg::Key(crossterm::event::KeyEvent::from(
-            crossterm::event::KeyCode::Char('v'),
-        )),
-        now,
-    );
+    update(&mut app, Msg::Action(Action::SwitchView), now);
     let buf = draw(&mut app, 100, 16);
     let text = lines(&buf);
     assert!(text[3].starts_with("SITES 6  (5 with alerts)"), "{text:?}");
@@ -366,7 +360,7 @@ fn hiding_acknowledged_alerts_changes_list_and_counts() {
 #[test]
 fn help_lists_the_keys() {
     let (mut app, _) = app(&[]);
-    app.show_help = true;
+    app.mode = Mode::Help;
     let buf = draw(&mut app, 80, 24);
     for key in [
         "q, Esc, Ctrl-C",
