@@ -88,7 +88,8 @@ async fn subscriptions_over_the_site_limit_are_refused() {
         msg.as_alert_event().map(|(_, e)| e.alert.id.as_str()),
         Some("in-a")
     );
-    assert!(screen.is_quiet(Duration::from_millis(200)).await);
+    let marker = server.post_marker("a").await;
+    screen.expect_marker(&marker).await;
     server.stop().await;
 }
 

@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use common::{INGEST, Screen, TestServer};
 use noc_shared::{Alert, EventKind, Severity, Status};
@@ -218,7 +217,8 @@ async fn alertmanager_group_fires_then_resolves_one_alert() {
         (kind, got.id.as_str()),
         (EventKind::Updated, sere.id.as_str())
     );
-    assert!(screen.is_quiet(Duration::from_millis(300)).await);
+    let marker = server.post_marker("Kilimanjaro").await;
+    screen.expect_marker(&marker).await;
     server.stop().await;
 }
 
@@ -250,7 +250,8 @@ async fn first_seen_resolved_entry_is_stored_resolved() {
     assert_eq!((kind, got), (EventKind::Resolved, alert));
     // Resolving a resolved alert answers 200 and emits nothing.
     post_ok(&server, &body).await;
-    assert!(screen.is_quiet(Duration::from_millis(300)).await);
+    let marker = server.post_marker("Kilimanjaro").await;
+    screen.expect_marker(&marker).await;
     server.stop().await;
 }
 

@@ -136,8 +136,10 @@ async fn a_screen_that_stops_reading_gets_a_lagged_snapshot_and_others_keep_up()
     assert_eq!(snap.alerts.len(), 1000, "capped at 1000");
     assert!(snap.truncated);
     assert_eq!(snap.seq, 3000);
-    assert!(
-        stuck.is_quiet(Duration::from_millis(300)).await,
+    let marker = server.post_marker("A").await;
+    assert_eq!(
+        stuck.expect_marker(&marker).await.seq,
+        snap.seq + 1,
         "no event at or below the snapshot's seq follows"
     );
     let screens = server.get_json("/api/v1/screens").await;

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use clap::Parser;
@@ -130,6 +131,44 @@ impl TestServer {
     pub async fn stored(&self, id: &str) -> Alert {
         let value = self.get_json(&format!("/api/v1/alerts/{id}")).await;
         serde_json::from_value(value).expect("an alert")
+    }
+
+    /// Posts a marker for [`Screen::expect_marker`]: a new critical alert
+    /// at `site`, under an id no other alert has. Returns the id.
+    pub async fn post_marker(&self, site: &str) -> String {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let id = format!("marker-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        self.post_ok(&alert(&id, site, "critical")).await;
+        id
+    }
+
+    /// How many alerts the store holds, in any status, counted in the
+    /// database itself: the list API answers at most 1000.
+    pub async fn alerts_in_store(&self) -> i64 {
+        use sqlx::Connection;
+        let count = "SELECT COUNT(*) FROM alerts";
+        within("the alert count", async {
+            if self.database.starts_with("postgres") {
+                let mut conn = sqlx::PgConnection::connect(&self.database)
+                    .await
+                    .expect("connect to the test database");
+                sqlx::query_scalar(count).fetch_one(&mut conn).await
+            } else {
+                let mut conn = sqlx::SqliteConnection::connect(&self.database)
+                    .await
+                    .expect("open the test database");
+                sqlx::query_scalar(count).fetch_one(&mut conn).await
+            }
+            .expect("count the alerts")
+        })
+        .await
+    }
+
+    /// The seq of the last event, from a new screen's snapshot (the events
+    /// metric of a PostgreSQL instance moves a moment after the answer,
+    /// when its follower publishes).
+    pub async fn last_seq(&self) -> u64 {
+        Screen::connect(&self.ws_url("")).await.snapshot().await.seq
     }
 
     pub async fn get_json(&self, path: &str) -> Value {
@@ -318,23 +357,22 @@ impl Screen {
         }
     }
 
-    pub async fn send_text(&mut self, text: &str) {
-        self.ws.send(Message::text(text)).await.expect("send");
+    /// Expects marker `id` ([`TestServer::post_marker`]) created as the
+    /// next message, heartbeats aside, and returns its event.
+    ///
+    /// This is how a test shows that an event did *not* reach a screen:
+    /// events reach a screen in seq order, so one emitted before the marker
+    /// was posted would arrive before it. Waiting a while for silence could
+    /// not show that; it misses an event that comes late.
+    pub async fn expect_marker(&mut self, id: &str) -> AlertEvent {
+        let msg = self.next().await;
+        match msg.as_alert_event() {
+            Some((EventKind::Created, event)) if event.alert.id == id => event.clone(),
+            _ => panic!("expected marker {id} next, got {msg:?}"),
+        }
     }
 
-    /// True when nothing but heartbeats arrives within `quiet`.
-    pub async fn is_quiet(&mut self, quiet: Duration) -> bool {
-        let deadline = tokio::time::Instant::now() + quiet;
-        loop {
-            match tokio::time::timeout_at(deadline, self.ws.next()).await {
-                Err(_) => return true,
-                Ok(Some(Ok(Message::Text(text)))) => {
-                    if !text.as_str().contains("\"event\":\"heartbeat\"") {
-                        return false;
-                    }
-                }
-                Ok(_) => {}
-            }
-        }
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws.send(Message::text(text)).await.expect("send");
     }
 }
