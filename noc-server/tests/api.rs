@@ -202,16 +202,39 @@ async fn list_filters_orders_and_limits() {
         ids(server.get_json("/api/v1/alerts?status=all&limit=2").await),
         vec!["a3", "a2"]
     );
-    assert_eq!(
-        ids(server.get_json("/api/v1/alerts?limit=5000").await).len(),
-        3,
-        "above 1000 is taken as 1000"
-    );
     let one = server.get_json("/api/v1/alerts/a1").await;
     assert_eq!(
         (one["status"].as_str(), one["resolved_at"].is_string()),
         (Some("resolved"), true)
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_list_takes_100_by_default_and_at_most_1000() {
+    let server = TestServer::start(&[]).await;
+    let body: Vec<Value> = (0..1005)
+        .map(|i| alert(&format!("n{i:04}"), "A", "info"))
+        .collect();
+    server.post_ok(&json!(body)).await;
+    assert_eq!(server.alerts_in_store().await, 1005);
+    let count = |v: Value| v.as_array().map_or(0, Vec::len);
+    assert_eq!(
+        count(server.get_json("/api/v1/alerts").await),
+        100,
+        "default"
+    );
+    for limit in [1000, 1001, 5000] {
+        assert_eq!(
+            count(
+                server
+                    .get_json(&format!("/api/v1/alerts?limit={limit}"))
+                    .await
+            ),
+            1000,
+            "limit={limit}: above 1000 is taken as 1000"
+        );
+    }
     server.stop().await;
 }
 
