@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use common::{INGEST, Screen, TestServer, alert, within};
 use futures_util::{SinkExt, StreamExt};
-use noc_shared::ServerMessage;
+use noc_shared::{ServerMessage, SnapshotReason};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
 /// Reads until the server closes; returns the close code.
 async fn close_code(screen: &mut Screen) -> Option<u16> {
@@ -56,15 +58,52 @@ async fn screens_beyond_max_screens_are_refused_with_503() {
     server.stop().await;
 }
 
+/// Sends `text` as one WebSocket message, in fragments of `size` bytes.
+async fn send_in_fragments(screen: &mut Screen, text: &str, size: usize) {
+    let chunks: Vec<&[u8]> = text.as_bytes().chunks(size).collect();
+    for (i, chunk) in chunks.iter().enumerate() {
+        let opcode = match i {
+            0 => OpCode::Data(Data::Text),
+            _ => OpCode::Data(Data::Continue),
+        };
+        let frame = Frame::message(chunk.to_vec(), opcode, i + 1 == chunks.len());
+        screen.ws.send(Message::Frame(frame)).await.ok();
+    }
+}
+
 #[tokio::test]
-async fn messages_and_frames_over_the_limit_close_with_1009() {
+async fn a_frame_over_max_ws_frame_closes_with_1009() {
     let server = TestServer::start(&["--max-ws-message", "4096", "--max-ws-frame", "1024"]).await;
-    for size in [2000, 5000] {
-        let mut screen = Screen::connect(&server.ws_url("")).await;
-        screen.snapshot().await;
-        let big = format!(r#"{{"subscribe":["{}"]}}"#, "x".repeat(size));
-        screen.ws.send(Message::text(big)).await.ok();
-        assert_eq!(close_code(&mut screen).await, Some(1009), "{size} bytes");
+    let mut screen = Screen::connect(&server.ws_url("")).await;
+    screen.snapshot().await;
+    // Under the message limit, over the frame limit.
+    let big = format!(r#"{{"subscribe":["{}"]}}"#, "x".repeat(2000));
+    screen.ws.send(Message::text(big)).await.ok();
+    assert_eq!(close_code(&mut screen).await, Some(1009));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_message_over_max_ws_message_closes_with_1009_however_small_its_fragments() {
+    let server = TestServer::start(&["--max-ws-message", "4096", "--max-ws-frame", "1024"]).await;
+    let mut screen = Screen::connect(&server.ws_url("")).await;
+    screen.snapshot().await;
+    // Fragments under the frame limit make one message, taken whole while
+    // it is under the message limit.
+    let site = "s".repeat(3000);
+    let subscribe = format!(r#"{{"subscribe":["{site}"]}}"#);
+    send_in_fragments(&mut screen, &subscribe, 1000).await;
+    let snapshot = screen.snapshot().await;
+    assert_eq!(snapshot.reason, SnapshotReason::Subscribe);
+    assert_eq!(snapshot.sites, Some(vec![site]), "the whole message");
+    // Over it, though no fragment is over the frame limit.
+    let big = format!(r#"{{"subscribe":["{}"]}}"#, "x".repeat(5000));
+    send_in_fragments(&mut screen, &big, 1000).await;
+    match within("the close", screen.ws.next()).await {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1009),
+        other => panic!(
+            "expected a close with 1009 for 5,000 bytes over --max-ws-message 4096, got {other:?}"
+        ),
     }
     server.stop().await;
 }
