@@ -56,9 +56,12 @@ fn alertish() -> impl Strategy<Value = Value> {
     let object = prop::collection::vec((field, field_value()), 0..9).prop_map(|pairs| {
         Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
     });
+    // Arrays mix valid alerts in, so that a refused array has some that
+    // must not be stored.
+    let entry = prop_oneof![2 => object.clone(), 1 => valid_alert()];
     prop_oneof![
-        4 => object.clone(),
-        2 => prop::collection::vec(object, 0..5).prop_map(Value::Array),
+        4 => object,
+        2 => prop::collection::vec(entry, 0..5).prop_map(Value::Array),
         1 => any::<i64>().prop_map(Value::from),
         1 => Just(Value::Null),
     ]
