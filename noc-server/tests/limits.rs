@@ -101,9 +101,11 @@ async fn a_message_over_max_ws_message_closes_with_1009_however_small_its_fragme
     send_in_fragments(&mut screen, &big, 1000).await;
     match within("the close", screen.ws.next()).await {
         Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1009),
-        other => panic!(
-            "expected a close with 1009 for 5,000 bytes over --max-ws-message 4096, got {other:?}"
+        Some(Ok(Message::Text(text))) => panic!(
+            "5,000 bytes over --max-ws-message 4096 were taken, and answered: {:.100}…",
+            text.as_str()
         ),
+        other => panic!("expected a close with 1009, got {other:?}"),
     }
     server.stop().await;
 }
