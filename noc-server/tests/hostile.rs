@@ -41,21 +41,23 @@ fn field_value() -> BoxedStrategy<Value> {
     .boxed()
 }
 
+/// A JSON object of up to `most` fields, each named from `names` and
+/// given a [`field_value`].
+fn object_of(names: &'static [&'static str], most: usize) -> impl Strategy<Value = Value> + Clone {
+    let field = (prop::sample::select(names), field_value());
+    prop::collection::vec(field, 0..=most)
+        .prop_map(|pairs| {
+            Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+        })
+        .boxed()
+}
+
 /// JSON shaped like an alert, with each field sometimes wrong.
 fn alertish() -> impl Strategy<Value = Value> {
-    let field = prop_oneof![
-        Just("id"),
-        Just("site"),
-        Just("severity"),
-        Just("message"),
-        Just("host"),
-        Just("source"),
-        Just("event"),
-        Just("junk")
+    let fields = &[
+        "id", "site", "severity", "message", "host", "source", "event", "junk",
     ];
-    let object = prop::collection::vec((field, field_value()), 0..9).prop_map(|pairs| {
-        Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-    });
+    let object = object_of(fields, 8);
     // Arrays mix valid alerts in, so that a refused array has some that
     // must not be stored.
     let entry = prop_oneof![2 => object.clone(), 1 => valid_alert()];
@@ -80,19 +82,8 @@ fn valid_alert() -> impl Strategy<Value = Value> {
 /// JSON shaped like an Alertmanager or Grafana webhook, each part
 /// sometimes wrong.
 fn webhookish() -> impl Strategy<Value = Value> {
-    let label = prop_oneof![
-        Just("alertname"),
-        Just("site"),
-        Just("severity"),
-        Just("instance"),
-        Just("junk")
-    ];
-    let labels = prop_oneof![
-        4 => prop::collection::vec((label, field_value()), 0..5).prop_map(|pairs| {
-            Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-        }),
-        1 => field_value(),
-    ];
+    let labels = &["alertname", "site", "severity", "instance", "junk"];
+    let labels = prop_oneof![4 => object_of(labels, 4), 1 => field_value()];
     let status = prop_oneof![
         Just(json!("firing")),
         Just(json!("resolved")),
