@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks noc-server and the peer servers side by side, each pinned to
-# core 0 with the load generator (noc-load) on core 1, and prints one table.
+# core 0 with the load generator (noc-load, scripts/bench/) on core 1, and
+# prints one table.
 #
 #   scripts/bench.sh                     full run: noc-server and the three peers
 #   scripts/bench.sh --quick             1,000-screen smoke run, short durations
@@ -30,7 +31,8 @@ PEERS_SRC=${NOC_BENCH_PEERS:-$ROOT/../shared/bench/peers}
 ALL_SERVERS=(noc-server node-ws python-aiohttp seed-axum)
 PEER_SERVERS=(node-ws python-aiohttp seed-axum)
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+# The comment at the top, up to the first line of code.
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 
 quick=0
 servers=()
@@ -151,13 +153,12 @@ cat "$out/machine.txt" >&2
 echo "noc-server: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' (with local changes)'), $(rustc --version)" >>"$out/machine.txt"
 
 # --- build ---------------------------------------------------------------------
+# The server, and the benchmarks of the noc-bench package (scripts/bench/).
 echo "bench.sh: building release binaries" >&2
-if [ "$servers_wanted" = 1 ]; then
-    (cd "$ROOT" && cargo build --release -p noc-server --bins --quiet)
-fi
-if wants tui; then
-    (cd "$ROOT" && cargo build --release -p noc-tui --bin noc-tui-storm --quiet)
-fi
+build=()
+if [ "$servers_wanted" = 1 ]; then build+=(--bin noc-server --bin noc-load); fi
+if wants tui; then build+=(--bin noc-tui-storm); fi
+(cd "$ROOT" && cargo build --release --quiet "${build[@]}")
 bin=$TARGET_DIR/release
 
 prepare() {

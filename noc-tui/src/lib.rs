@@ -36,7 +36,6 @@ pub mod logging;
 pub mod net;
 pub mod plain;
 pub mod screen;
-pub mod storm;
 pub mod terminal;
 pub mod text;
 pub mod tls;

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use hdrhistogram::Histogram;
+use noc_bench::percentile::{self, histogram};
 use tokio::time::Instant;
 
 use crate::clock;
-use crate::tally::{AlertSet, histogram};
+use crate::tally::AlertSet;
 use crate::wire;
 
 /// How long one POST may take before it counts as failed.
@@ -137,9 +138,8 @@ impl Poster {
                 for n in first..first + count {
                     report.accepted.insert(n);
                 }
-                report
-                    .latency_us
-                    .saturating_record((done.saturating_sub(sent) / 1_000).max(1));
+                let latency = Duration::from_nanos(done.saturating_sub(sent));
+                percentile::record(&mut report.latency_us, latency);
             }
             Err(e) => {
                 report.requests_failed += 1;

@@ -3,6 +3,7 @@
 //! what was posted, so every lost, repeated or misrouted delivery shows.
 
 use hdrhistogram::Histogram;
+use noc_bench::percentile::histogram;
 
 use crate::wire::site_of;
 
@@ -132,13 +133,6 @@ pub struct Summary {
     pub last_rx_ns: u64,
 }
 
-/// A latency histogram from 1 µs to an hour, three significant digits.
-pub fn histogram() -> Histogram<u64> {
-    // Constant, valid bounds (low ≥ 1, high ≥ 2 × low, sigfig ≤ 5).
-    #[allow(clippy::unwrap_used)]
-    Histogram::new_with_bounds(1, 3_600_000_000, 3).unwrap()
-}
-
 /// Checks `screens` against `accepted`, the alerts whose POST succeeded.
 pub fn summarize(screens: &[ScreenTally], accepted: &AlertSet) -> Summary {
     let mut summary = Summary {
@@ -173,17 +167,10 @@ pub fn summarize(screens: &[ScreenTally], accepted: &AlertSet) -> Summary {
     summary
 }
 
-/// Milliseconds at quantile `q` of a microsecond histogram.
-pub fn quantile_ms(h: &Histogram<u64>, q: f64) -> f64 {
-    if h.is_empty() {
-        return 0.0;
-    }
-    h.value_at_quantile(q) as f64 / 1_000.0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use noc_bench::percentile::quantile_ms;
 
     fn accepted(ns: impl IntoIterator<Item = u64>) -> AlertSet {
         let mut set = AlertSet::default();
@@ -232,7 +219,9 @@ mod tests {
         assert_eq!(summary.misrouted, 5);
         assert_eq!(summary.latency_us.len(), 19);
         // Three significant digits: a bucket's top may differ by 0.1 %.
-        let near = |q: f64, ms: f64| (quantile_ms(&summary.latency_us, q) - ms).abs() < ms / 500.0;
+        let near = |q: f64, ms: f64| {
+            quantile_ms(&summary.latency_us, q).is_some_and(|v| (v - ms).abs() < ms / 500.0)
+        };
         assert!(near(0.0, 1.0) && near(0.5, 3.0) && near(1.0, 3.0));
         assert_eq!(summary.last_rx_ns, 12_000_000);
     }

@@ -1,5 +1,6 @@
-//! What the server under test costs, read from `/proc`: resident memory
-//! (`VmRSS` in `/proc/<pid>/status`) and CPU time.
+//! What a process costs, read from `/proc`: resident memory (`VmRSS` and its
+//! peak `VmHWM` in `status`) and CPU time. noc-load reads the server under
+//! test and itself; noc-tui-storm reads itself and its feed thread.
 //!
 //! CPU time is read two ways. `utime` + `stime` in `/proc/<pid>/stat` counts
 //! every thread the process ever had, but only in clock ticks (10 ms): too
@@ -8,14 +9,17 @@
 //! is exact but misses threads that ended meanwhile. [`CpuTime::since`] takes
 //! the exact count unless threads evidently ended, then the ticks.
 
+use std::io;
 use std::process::Command;
 use std::time::Duration;
 
-/// A process to watch: a pid, or this process itself.
+/// A process to watch: a pid, this process, or the calling thread.
 #[derive(Debug, Clone, Copy)]
 pub enum Proc {
     Pid(u32),
     Myself,
+    /// The calling thread alone (`/proc/thread-self`).
+    ThisThread,
 }
 
 impl Proc {
@@ -23,20 +27,37 @@ impl Proc {
         match self {
             Proc::Pid(pid) => format!("/proc/{pid}/{file}"),
             Proc::Myself => format!("/proc/self/{file}"),
+            Proc::ThisThread => format!("/proc/thread-self/{file}"),
         }
     }
 
     /// Resident memory in KiB.
-    pub fn rss_kib(self) -> std::io::Result<u64> {
-        let status = std::fs::read_to_string(self.path("status"))?;
-        parse_vm_rss(&status).ok_or_else(|| std::io::Error::other("no VmRSS line"))
+    pub fn rss_kib(self) -> io::Result<u64> {
+        self.status_kib("VmRSS:")
     }
 
-    /// CPU time (user and system) so far.
-    pub fn cpu(self, ticks_per_s: u64) -> std::io::Result<CpuTime> {
+    /// The peak of the resident memory in KiB.
+    pub fn peak_rss_kib(self) -> io::Result<u64> {
+        self.status_kib("VmHWM:")
+    }
+
+    /// A `kB` line of `status`, by its key (`VmRSS:`).
+    fn status_kib(self, key: &str) -> io::Result<u64> {
+        let status = std::fs::read_to_string(self.path("status"))?;
+        parse_status_kib(&status, key).ok_or_else(|| io::Error::other(format!("no {key} line")))
+    }
+
+    /// User and system time so far, all threads (or the thread), in whole
+    /// clock ticks of `1 / ticks_per_s` seconds.
+    pub fn cpu_ticks(self, ticks_per_s: u64) -> io::Result<Duration> {
         let stat = std::fs::read_to_string(self.path("stat"))?;
-        let ticks = parse_cpu_ticks(&stat).ok_or_else(|| std::io::Error::other("bad stat"))?;
-        let tick = Duration::from_nanos(1_000_000_000 / ticks_per_s.max(1));
+        let ticks = parse_cpu_ticks(&stat).ok_or_else(|| io::Error::other("bad stat"))?;
+        Ok(tick(ticks_per_s) * u32::try_from(ticks).unwrap_or(u32::MAX))
+    }
+
+    /// CPU time (user and system) so far, both ways (see the module).
+    pub fn cpu(self, ticks_per_s: u64) -> io::Result<CpuTime> {
+        let ticks = self.cpu_ticks(ticks_per_s)?;
         let mut threads = Duration::ZERO;
         for task in std::fs::read_dir(self.path("task"))? {
             // A thread that ended since the listing has nothing to add.
@@ -45,11 +66,15 @@ impl Proc {
             }
         }
         Ok(CpuTime {
-            ticks: tick * u32::try_from(ticks).unwrap_or(u32::MAX),
-            tick,
+            ticks,
+            tick: tick(ticks_per_s),
             threads,
         })
     }
+}
+
+fn tick(ticks_per_s: u64) -> Duration {
+    Duration::from_nanos(1_000_000_000 / ticks_per_s.max(1))
 }
 
 /// One reading of a process's CPU time.
@@ -90,9 +115,14 @@ pub fn ticks_per_second() -> u64 {
         .unwrap_or(100)
 }
 
-fn parse_vm_rss(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+fn parse_status_kib(status: &str, key: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(key))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// `utime` + `stime`, fields 14 and 15 of `stat`. The command name (field 2)
@@ -116,8 +146,11 @@ mod tests {
 
     #[test]
     fn reads_rss_and_cpu_ticks() {
-        let status = "Name:\tnoc-server\nVmPeak:\t  99999 kB\nVmRSS:\t   12345 kB\n";
-        assert_eq!(parse_vm_rss(status), Some(12345));
+        let status =
+            "Name:\tnoc-server\nVmPeak:\t  99999 kB\nVmHWM:\t 23456 kB\nVmRSS:\t   12345 kB\n";
+        assert_eq!(parse_status_kib(status, "VmRSS:"), Some(12345));
+        assert_eq!(parse_status_kib(status, "VmHWM:"), Some(23456));
+        assert_eq!(parse_status_kib(status, "VmSwap:"), None);
         let stat = "4242 (tokio (rt) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 750 250 0 0 20 0 2 0";
         assert_eq!(parse_cpu_ticks(stat), Some(1000));
         assert_eq!(parse_schedstat("597536 68862 1\n"), Some(597_536));
@@ -145,9 +178,34 @@ mod tests {
 
     #[test]
     fn reads_this_process() {
-        assert!(Proc::Myself.rss_kib().expect("VmRSS") > 0);
+        let rss = Proc::Myself.rss_kib().expect("VmRSS");
+        assert!(rss > 0);
+        assert!(Proc::Myself.peak_rss_kib().expect("VmHWM") >= rss);
         let before = Proc::Myself.cpu(ticks_per_second()).expect("CPU time");
         let after = Proc::Myself.cpu(ticks_per_second()).expect("CPU time");
         assert!(after.since(&before) < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn reads_this_thread() {
+        let before = Proc::ThisThread.cpu_ticks(100).expect("thread CPU");
+        let started = std::time::Instant::now();
+        let mut x = 0u64;
+        // Busy until a tick (10 ms of CPU) shows, at most 5 s.
+        let after = loop {
+            for _ in 0..100_000 {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+            }
+            let now = Proc::ThisThread.cpu_ticks(100).expect("thread CPU");
+            if now > before || started.elapsed() > Duration::from_secs(5) {
+                break now;
+            }
+        };
+        assert!(
+            after > before,
+            "5 s of work never showed in the thread's time"
+        );
+        let process = Proc::Myself.cpu_ticks(100).expect("process CPU");
+        assert!(process >= after, "the process counts every thread");
     }
 }

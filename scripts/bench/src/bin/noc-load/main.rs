@@ -14,13 +14,14 @@
 //! - [`poster`]: the senders, on a schedule or flat out.
 //! - [`wire`]: the alert bodies sent and the cheap scan of frames received.
 //! - [`tally`]: lost, duplicated and misrouted deliveries; latencies.
-//! - [`procfs`]: the server's memory and CPU time from `/proc`.
 //! - [`clock`]: the one monotonic clock both ends of a latency are read from.
 //! - [`table`]: the results of a run as one Markdown table.
+//!
+//! The server's memory and CPU time (`/proc`) and the latency percentiles
+//! come from the `noc_bench` library, which noc-tui-storm shares.
 
 mod clock;
 mod poster;
-mod procfs;
 mod scenarios;
 mod screen;
 mod table;

@@ -1,4 +1,5 @@
-//! An alert storm through the screen's own path: `update` for every event
+//! An alert storm through the terminal client's own path, through its public
+//! API (`noc_tui::app`): `update` for every event
 //! of five seconds' worth at 1,000 events per second, and a full draw 30
 //! times per simulated second. What it checks is behaviour: every event
 //! lands, the list, its order and its counts agree with a plain model of
@@ -7,13 +8,12 @@
 //! the `noc-tui-storm` benchmark (`scripts/bench.sh --scenarios tui`), not
 //! here.
 
-use std::collections::HashMap;
-
 use clap::Parser;
-use noc_shared::{Alert, EventKind, ServerMessage, Severity, Status};
+use noc_bench::storm::{self, Model};
+use noc_shared::{Alert, EventKind, ServerMessage};
 use noc_tui::app::{App, Msg, Now, update};
 use noc_tui::net::NetEvent;
-use noc_tui::{Cli, Config, storm};
+use noc_tui::{Cli, Config};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -28,17 +28,6 @@ fn message(kind: EventKind, n: usize, alert: Alert) -> Msg {
     Msg::Net(NetEvent::Message(ServerMessage::alert(
         kind, n as u64, alert,
     )))
-}
-
-/// What the screen should hold after an event, told the plain way: a
-/// resolved alert goes, any other is stored as it came (the screen takes
-/// every site and severity).
-fn model_apply(model: &mut HashMap<String, Alert>, kind: EventKind, alert: Alert) {
-    if kind == EventKind::Resolved || !alert.is_active() {
-        model.remove(&alert.id);
-    } else {
-        model.insert(alert.id.clone(), alert);
-    }
 }
 
 fn screen_text(buffer: &Buffer) -> String {
@@ -59,11 +48,8 @@ fn a_storm_of_1000_events_per_second_is_applied_in_full_and_drawn() {
     app.size = (160, 50);
     let mut terminal = Terminal::new(TestBackend::new(160, 50)).expect("backend");
     // Start from a full screen.
-    let initial: Vec<Alert> = (0..POOL)
-        .map(|i| storm::alert(i, Severity::ALL[i % 5], Status::Active))
-        .collect();
-    let mut model: HashMap<String, Alert> =
-        initial.iter().map(|a| (a.id.clone(), a.clone())).collect();
+    let initial = storm::snapshot_alerts(POOL);
+    let mut model = Model::new(&initial);
     update(
         &mut app,
         Msg::Net(NetEvent::Message(ServerMessage::Snapshot(
@@ -71,7 +57,7 @@ fn a_storm_of_1000_events_per_second_is_applied_in_full_and_drawn() {
                 reason: noc_shared::SnapshotReason::Connect,
                 seq: 0,
                 sites: None,
-                min_severity: Severity::Info,
+                min_severity: noc_shared::Severity::Info,
                 heartbeat_ms: 30_000,
                 alerts: initial,
                 truncated: false,
@@ -88,14 +74,14 @@ fn a_storm_of_1000_events_per_second_is_applied_in_full_and_drawn() {
         let now = Now::current();
         for _ in 0..events_per_frame {
             let (kind, alert) = storm::event(n, POOL);
-            model_apply(&mut model, kind, alert.clone());
+            model.apply(kind, alert.clone());
             let effects = update(&mut app, message(kind, n, alert), now);
             assert!(effects.redraw, "event {n} asks for a frame");
             n += 1;
         }
         // Bounded: never more than the alerts in play, whatever the storm.
         assert!(app.alerts.len() <= POOL);
-        assert_eq!(app.alerts.len(), model.len(), "after event {n}");
+        assert_eq!(app.alerts.len(), model.alerts().len(), "after event {n}");
         terminal
             .draw(|frame| frame.render_widget(&app, frame.area()))
             .expect("draw");
@@ -105,8 +91,8 @@ fn a_storm_of_1000_events_per_second_is_applied_in_full_and_drawn() {
     assert_eq!(frames, SECONDS * FRAMES_PER_SECOND);
 
     // Every event applied: the same alerts, each as its last event left it.
-    assert_eq!(app.alerts.len(), model.len());
-    for (id, want) in &model {
+    assert_eq!(app.alerts.len(), model.alerts().len());
+    for (id, want) in model.alerts() {
         assert_eq!(app.alerts.get(id), Some(want), "alert {id}");
     }
     assert!(app.alerts.len() > POOL / 2, "the list stayed large");
@@ -114,7 +100,7 @@ fn a_storm_of_1000_events_per_second_is_applied_in_full_and_drawn() {
     // The counts agree with the list.
     let mut counts = [0; 5];
     let mut acked = [0; 5];
-    for a in model.values() {
+    for a in model.alerts().values() {
         counts[a.severity.rank()] += 1;
         if a.is_acked() {
             acked[a.severity.rank()] += 1;
@@ -123,12 +109,12 @@ fn a_storm_of_1000_events_per_second_is_applied_in_full_and_drawn() {
     assert_eq!(app.alerts.counts(), counts);
     assert_eq!(app.alerts.acked_counts(), acked);
     assert_eq!(app.counts(), counts);
-    assert_eq!(app.visible_count(), model.len());
+    assert_eq!(app.visible_count(), model.alerts().len());
 
     // The list iterates each alert once, in display order.
     let listed: Vec<&Alert> = app.alerts.iter().collect();
-    assert_eq!(listed.len(), model.len());
-    let mut want: Vec<&Alert> = model.values().collect();
+    assert_eq!(listed.len(), model.alerts().len());
+    let mut want: Vec<&Alert> = model.alerts().values().collect();
     want.sort_by(|a, b| Alert::display_order(a, b));
     let ids = |list: &[&Alert]| list.iter().map(|a| a.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&listed), ids(&want));
@@ -136,7 +122,7 @@ fn a_storm_of_1000_events_per_second_is_applied_in_full_and_drawn() {
     // The last frame shows the final total and the first alert in order.
     let text = screen_text(terminal.backend().buffer());
     assert!(
-        text.contains(&format!("total {}", model.len())),
+        text.contains(&format!("total {}", model.alerts().len())),
         "the counts row shows the total:\n{text}"
     );
     assert!(
