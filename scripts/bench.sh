@@ -262,17 +262,22 @@ fi
 # The terminal client under a storm: its own screen loop, a synthetic feed,
 # no server (noc-tui-storm --help).
 tui_line=""
+failed_cases=0
 if wants tui; then
     if [ "$quick" = 1 ]; then tui_for=10s; else tui_for=30s; fi
     wait_quiet
     echo "bench.sh: measuring the terminal client (noc-tui-storm, $tui_for)" >&2
-    if taskset -c 1 "$bin/noc-tui-storm" --rate 1000 --duration "$tui_for" \
-        >>"$results" 2>>"$out/tui.log" </dev/null; then
-        tui_line=$(tail -n 1 "$out/tui.log")
-        echo "$tui_line" >&2
-    else
-        echo "bench.sh: noc-tui-storm failed; see $out/tui.log" >&2
-    fi
+    rc=0
+    taskset -c 1 "$bin/noc-tui-storm" --rate 1000 --duration "$tui_for" \
+        >>"$results" 2>>"$out/tui.log" </dev/null || rc=$?
+    case $rc in
+        0 | 3)
+            tui_line=$(tail -n 1 "$out/tui.log")
+            echo "$tui_line" >&2
+            if [ "$rc" = 3 ]; then failed_cases=$((failed_cases + 1)); fi
+            ;;
+        *) echo "bench.sh: noc-tui-storm did not run (exit $rc); see $out/tui.log" >&2 ;;
+    esac
     sleep 1
 fi
 
@@ -316,3 +321,7 @@ if [ -n "$tui_line" ]; then
     echo "$tui_line"
 fi
 echo "bench.sh: results in $out" >&2
+if [ "$failed_cases" -gt 0 ]; then
+    echo "bench.sh: $failed_cases case(s) had failures: the ✗ rows of the table, the FAILED: lines of generator.log and tui.log" >&2
+    exit 3
+fi

@@ -21,9 +21,15 @@
 //! the first frame drawn from a state that includes it. One JSON line goes
 //! to standard output, one line for a person to standard error.
 //!
+//! It checks, in every build, that the client applied the whole storm: every
+//! event sent was decoded, queued and taken by the loop, and the alerts the
+//! screen holds at the end are those the events make. Any shortfall marks
+//! both lines (`"failed": true`, `FAILED:`) and the exit status is 3.
+//!
 //! # Layout
 //!
 //! - [`drive`]: the feed, the stand-in network task, the keys, the sampler.
+//! - [`check`]: whether the client applied what was sent.
 //! - [`sink`]: the terminal that writes into `/dev/null`.
 //! - [`report`]: the JSON line and the human line, against the targets.
 //!
@@ -31,6 +37,7 @@
 //! cargo run --release -p noc-bench --bin noc-tui-storm -- --rate 1000 --duration 30s
 //! ```
 
+mod check;
 mod drive;
 mod report;
 mod sink;
@@ -43,7 +50,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use crossterm::event::Event;
 use noc_bench::procfs::{self, Proc};
-use noc_bench::storm;
+use noc_bench::storm::{self, Model};
 use noc_shared::{ServerMessage, Severity, Snapshot, SnapshotReason};
 use noc_tui::app::{App, Now};
 use noc_tui::net::NetEvent;
@@ -51,8 +58,9 @@ use noc_tui::screen::{self, EVENT_QUEUE};
 use noc_tui::{Cli, Config};
 use tokio::sync::mpsc;
 
-use crate::drive::{DriveArgs, drive};
-use crate::report::{Frames, Memory, Report, report};
+use crate::check::Flow;
+use crate::drive::{DriveArgs, drive, planned_events};
+use crate::report::{Client, Frames, Memory, Report, report};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -97,7 +105,12 @@ fn main() -> ExitCode {
         Ok(report) => {
             println!("{}", report.json);
             eprintln!("{}", report.human);
-            ExitCode::SUCCESS
+            if report.failed {
+                // The run measured something other than the storm it claims.
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => {
             eprintln!("noc-tui-storm: {e}");
@@ -174,18 +187,38 @@ async fn run(args: &Args) -> io::Result<Report> {
         &mut on_frame,
     )
     .await?;
-    let alerts_held = app.alerts.len();
+    // Events still queued when the loop ended were never applied. Closing
+    // the queues lets a storm the loop left early stop.
+    let left = events_rx.len() as u64;
+    drop(events_rx);
+    drop(keys);
     let driven = driver.await.map_err(io::Error::other)??;
     let memory = Memory {
         final_rss_kib: Proc::Myself.rss_kib().unwrap_or(0),
         peak_rss_kib: Proc::Myself.peak_rss_kib().unwrap_or(0),
+    };
+    // After the memory readings: the model is the checker's, not the client's.
+    let differences = Model::replay(args.pool, driven.sent).differences(app.alerts.iter());
+    let taken = driven.decoded.queued.saturating_sub(left);
+    let failures = check::failures(&Flow {
+        planned: planned_events(args.rate, args.duration),
+        sent: driven.sent,
+        decoded: &driven.decoded,
+        taken,
+        differences: &differences,
+    });
+    let client = Client {
+        alerts_held: app.alerts.len(),
+        taken,
+        state_matches: differences.is_empty(),
+        failures,
     };
     Ok(report(
         args,
         &driven,
         &frames,
         written.read(),
-        alerts_held,
         memory,
+        client,
     ))
 }

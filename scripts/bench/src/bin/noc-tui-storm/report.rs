@@ -9,7 +9,7 @@ use noc_tui::app::App;
 use serde_json::json;
 
 use crate::Args;
-use crate::drive::Driven;
+use crate::drive::{Driven, planned_events};
 use crate::sink::Output;
 
 /// The targets the run is judged against.
@@ -19,6 +19,19 @@ const KEY_TARGET_MS: f64 = 100.0;
 pub struct Report {
     pub json: serde_json::Value,
     pub human: String,
+    /// The client did not apply the whole storm (see `check`).
+    pub failed: bool,
+}
+
+/// What the client made of the storm.
+pub struct Client {
+    pub alerts_held: usize,
+    /// Events the screen loop took off its queue, applying each.
+    pub taken: u64,
+    /// The alerts the screen holds are those the events sent make.
+    pub state_matches: bool,
+    /// What went wrong (`check::failures`); empty for a whole storm.
+    pub failures: Vec<String>,
 }
 
 /// What the frame hook sees.
@@ -64,6 +77,15 @@ fn pct(cpu: Duration, over: f64) -> f64 {
     cpu.as_secs_f64() / over.max(1e-9) * 100.0
 }
 
+/// The start of the human line: `FAILED: what went wrong. ` or nothing.
+fn marked(failures: &[String]) -> String {
+    if failures.is_empty() {
+        String::new()
+    } else {
+        format!("FAILED: {}. ", failures.join("; "))
+    }
+}
+
 /// A latency for the human line.
 fn show_ms(ms: Option<f64>) -> String {
     ms.map_or_else(|| "–".to_owned(), |ms| format!("{ms:.1}"))
@@ -74,8 +96,8 @@ pub fn report(
     driven: &Driven,
     frames: &Frames,
     output: Output,
-    alerts_held: usize,
     memory: Memory,
+    client: Client,
 ) -> Report {
     let secs = driven.elapsed.as_secs_f64();
     let cpu_total_pct = pct(driven.cpu, secs);
@@ -101,6 +123,7 @@ pub fn report(
     let cpu_met = cpu_pct <= CPU_TARGET_PCT;
     let keys_met = unanswered == 0 && max.is_some_and(|max| max <= KEY_TARGET_MS);
     let fps = frames.drawn as f64 / secs;
+    let failed = !client.failures.is_empty();
 
     let json = json!({
         "scenario": "tui",
@@ -108,10 +131,20 @@ pub fn report(
         "rate": args.rate,
         "duration_s": args.duration.as_secs_f64(),
         "elapsed_s": secs,
-        "events": driven.events,
-        "achieved_rate": driven.events as f64 / secs,
+        "failed": failed,
+        "failures": client.failures,
+        // What the client took and applied (`state_matches`: and applied
+        // right); the other counts say how far each event got.
+        "events": client.taken,
+        "events_planned": planned_events(args.rate, args.duration),
+        "events_sent": driven.sent,
+        "events_decoded": driven.decoded.queued,
+        "decode_failures": driven.decoded.failures,
+        "events_taken": client.taken,
+        "state_matches": client.state_matches,
+        "achieved_rate": client.taken as f64 / secs,
         "pool": args.pool,
-        "alerts_held": alerts_held,
+        "alerts_held": client.alerts_held,
         "terminal": format!("{}x{}", args.width, args.height),
         "frames": frames.drawn,
         "fps": fps,
@@ -143,15 +176,22 @@ pub fn report(
     let at = |i: usize| driven.samples.get(i).map_or(0.0, |s| s.at.as_secs_f64());
     let verdict = |met: bool| if met { "met" } else { "NOT met" };
     let human = format!(
-        "tui storm: {events} events in {secs:.1} s ({achieved:.0}/s of {rate}/s), {held} alerts held, \
+        "{marked}tui storm: {events} of {sent} events sent taken by the screen in {secs:.1} s ({achieved:.0}/s of {rate}/s), {held} alerts held ({state}), \
          {frames} frames ({fps:.1}/s, {kb:.0} KB/s of ANSI); \
          CPU {cpu:.1} % of a core ({total:.1} % with the feed's {feed:.1} %) [≤ 15 %: {cpu_v}]; \
          RSS {first:.1} MiB at {first_s:.0} s, {mid:.1} at {mid_s:.0} s, {last:.1} at {last_s:.0} s, final {fin:.1}, peak {peak:.1} [bounded: {mem_v}]; \
          keys {keys}: p50 {p50} ms, p99 {p99} ms, max {max} ms, {unanswered} unanswered [≤ 100 ms: {key_v}]",
-        events = driven.events,
-        achieved = driven.events as f64 / secs,
+        marked = marked(&client.failures),
+        events = client.taken,
+        sent = driven.sent,
+        achieved = client.taken as f64 / secs,
+        state = if client.state_matches {
+            "as the events make"
+        } else {
+            "NOT as the events make"
+        },
         rate = args.rate,
-        held = alerts_held,
+        held = client.alerts_held,
         frames = frames.drawn,
         kb = output.bytes as f64 / secs / 1000.0,
         cpu = cpu_pct,
@@ -173,5 +213,9 @@ pub fn report(
         max = show_ms(max),
         key_v = verdict(keys_met),
     );
-    Report { json, human }
+    Report {
+        json,
+        human,
+        failed,
+    }
 }
