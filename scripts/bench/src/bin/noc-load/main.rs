@@ -5,7 +5,10 @@
 //! (noc-server and the peers alike).
 //!
 //! Each scenario prints one JSON line on standard output (for the table) and
-//! one line for a person on standard error.
+//! one line for a person on standard error. A case with any failure (a
+//! screen that did not connect, a POST not accepted, a delivery lost,
+//! repeated or misrouted, a screen resynced or dropped) is marked on both
+//! lines, and the exit status is 3; 1 means no case ran.
 //!
 //! # Layout
 //!
@@ -14,6 +17,8 @@
 //! - [`poster`]: the senders, on a schedule or flat out.
 //! - [`wire`]: the alert bodies sent and the cheap scan of frames received.
 //! - [`tally`]: lost, duplicated and misrouted deliveries; latencies.
+//! - [`failures`]: every failure count of a case, and how a failed case is
+//!   marked.
 //! - [`clock`]: the one monotonic clock both ends of a latency are read from.
 //! - [`table`]: the results of a run as one Markdown table.
 //!
@@ -21,6 +26,7 @@
 //! come from the `noc_bench` library, which noc-tui-storm shares.
 
 mod clock;
+mod failures;
 mod poster;
 mod scenarios;
 mod screen;
@@ -212,7 +218,12 @@ async fn main() -> ExitCode {
         Ok(Some(outcome)) => {
             println!("{}", outcome.json);
             eprintln!("{}", outcome.human);
-            ExitCode::SUCCESS
+            if outcome.failed {
+                // Measured, but not a clean run: both lines say why.
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Ok(None) => ExitCode::SUCCESS,
         Err(e) => {

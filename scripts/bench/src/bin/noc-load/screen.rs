@@ -112,6 +112,11 @@ impl Fleet {
         }
     }
 
+    /// Screens asked for, connected or not.
+    pub fn screens(&self) -> usize {
+        self.tasks.len()
+    }
+
     /// Ends every screen and collects what each received.
     pub async fn finish(self) -> Vec<ScreenTally> {
         self.stop.cancel();

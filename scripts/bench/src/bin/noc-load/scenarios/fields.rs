@@ -1,4 +1,6 @@
-//! The JSON fields the scenarios share, and the warnings of the human line.
+//! The JSON fields the scenarios share, and the notes of the human line.
+//! The failure counts are not here: [`crate::failures`] writes them, once
+//! for every case.
 
 use hdrhistogram::Histogram;
 use noc_bench::percentile::quantile_ms;
@@ -10,17 +12,15 @@ use crate::clock;
 use crate::poster::PostReport;
 use crate::tally::Summary;
 
-/// How the screens connected: asked for, connected, failed, and seconds.
+/// How the screens connected: asked for, connected, and seconds.
 pub(super) fn fleet_fields(
     screens: usize,
     connected: usize,
-    failed: usize,
     connect_s: f64,
 ) -> Vec<(String, Value)> {
     vec![
         ("screens".into(), screens.into()),
         ("connected".into(), connected.into()),
-        ("connect_failed".into(), failed.into()),
         ("connect_s".into(), round(connect_s, 2).into()),
     ]
 }
@@ -28,7 +28,6 @@ pub(super) fn fleet_fields(
 pub(super) fn post_fields(posts: &PostReport, rate: Option<f64>) -> Vec<(String, Value)> {
     let mut fields = vec![
         ("requests_ok".into(), posts.requests_ok.into()),
-        ("requests_failed".into(), posts.requests_failed.into()),
         ("post_p50_ms".into(), ms_at(&posts.latency_us, 0.5)),
         ("post_p99_ms".into(), ms_at(&posts.latency_us, 0.99)),
         ("post_max_ms".into(), ms_at(&posts.latency_us, 1.0)),
@@ -62,11 +61,6 @@ pub(super) fn delivery_fields(
     vec![
         ("expected".into(), summary.expected.into()),
         ("delivered".into(), summary.delivered.into()),
-        ("lost".into(), summary.lost.into()),
-        ("duplicated".into(), summary.duplicates.into()),
-        ("misrouted".into(), summary.misrouted.into()),
-        ("lagged_snapshots".into(), summary.lagged_snapshots.into()),
-        ("screens_ended_early".into(), summary.ended_early.into()),
         ("deliveries_per_s".into(), round(per_s, 0).into()),
         ("p50_ms".into(), ms_at(h, 0.5)),
         ("p99_ms".into(), ms_at(h, 0.99)),
@@ -90,59 +84,33 @@ pub(super) fn delivery_fields(
     ]
 }
 
-/// What a person should know before trusting the numbers.
-pub(super) fn warnings(
-    posts: &PostReport,
-    summary: &Summary,
+/// What a person should know before trusting the numbers: the first errors
+/// behind the failure counts, and whether the generator kept up.
+pub(super) fn notes(
+    connect_errors: &[String],
+    posts: Option<&PostReport>,
     usage: &Usage,
-    connect_failed: &(usize, Vec<String>),
-) -> String {
+) -> Vec<String> {
     let mut notes = Vec::new();
-    if connect_failed.0 > 0 {
-        let first = connect_failed.1.first().map_or("", String::as_str);
-        notes.push(format!(
-            "{} screens failed to connect (first: {first})",
-            connect_failed.0
-        ));
+    if let Some(first) = connect_errors.first() {
+        notes.push(format!("first connect error: {first}"));
     }
-    if posts.requests_failed > 0 {
-        notes.push(format!(
-            "{} POSTs failed{}",
-            posts.requests_failed,
-            first_error(posts)
-        ));
+    if let Some(first) = posts.and_then(|p| p.errors.first()) {
+        notes.push(format!("first POST error: {first}"));
     }
-    if summary.misrouted > 0 {
-        notes.push(format!("{} misrouted", summary.misrouted));
-    }
-    if summary.lagged_snapshots > 0 {
-        notes.push(format!("{} lagged snapshots", summary.lagged_snapshots));
-    }
-    if summary.ended_early > 0 {
-        notes.push(format!("{} screens disconnected", summary.ended_early));
-    }
-    if posts.max_behind_us > 100_000 {
+    if let Some(behind_us) = posts.map(|p| p.max_behind_us).filter(|&us| us > 100_000) {
         notes.push(format!(
             "posting fell {} ms behind schedule",
-            posts.max_behind_us / 1_000
+            behind_us / 1_000
         ));
     }
     if usage.own_cpu_pct.is_some_and(|p| p > 90.0) {
-        notes.push("the generator was CPU-bound: latencies include its own queueing".into());
+        notes.push(
+            "the generator was CPU-bound: its own queueing is in the latencies, and the server may take more"
+                .into(),
+        );
     }
-    if notes.is_empty() {
-        String::new()
-    } else {
-        format!(" [{}]", notes.join("; "))
-    }
-}
-
-pub(super) fn first_error(posts: &PostReport) -> String {
-    posts
-        .errors
-        .first()
-        .map(|e| format!(" (first: {e})"))
-        .unwrap_or_default()
+    notes
 }
 
 /// Milliseconds at quantile `q`, to 0.01 ms; null when nothing was timed.

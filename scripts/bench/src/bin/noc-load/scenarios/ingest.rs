@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use super::fields::{first_error, post_fields};
+use super::fields::{notes, post_fields};
 use super::meter::Meter;
-use super::{Outcome, Target, common, new_run, round};
+use super::{Outcome, Target, common, new_run, round, shown};
+use crate::failures::{Failures, Kind};
 use crate::poster::Poster;
 
 /// Durable ingest: posters back to back for `duration`, no screens.
@@ -38,22 +39,14 @@ pub async fn ingest(
     ]);
     json.extend(post_fields(&posts, None));
     let human = format!(
-        "{} ingest batch={batch}: {} alerts/s, POST p50 {} / p99 {} ms, {} µs server CPU per alert, {} failed requests{}{}",
+        "{} ingest batch={batch}: {} alerts/s, POST p50 {} / p99 {} ms, {} µs server CPU per alert",
         target.label,
-        json["alerts_per_s"],
-        json["post_p50_ms"],
-        json["post_p99_ms"],
-        json["cpu_us_per_alert"],
-        posts.requests_failed,
-        first_error(&posts),
-        if usage.own_cpu_pct.is_some_and(|p| p > 90.0) {
-            " [the generator was CPU-bound: the server may take more]"
-        } else {
-            ""
-        },
+        shown(&json, "alerts_per_s"),
+        shown(&json, "post_p50_ms"),
+        shown(&json, "post_p99_ms"),
+        shown(&json, "cpu_us_per_alert"),
     );
-    Ok(Outcome {
-        json: json.into(),
-        human,
-    })
+    let failures = Failures::default().with(Kind::Request, posts.requests_failed);
+    let notes = notes(&[], Some(&posts), &usage);
+    Ok(Outcome::new(json, human, &failures, &notes))
 }

@@ -18,6 +18,7 @@ pub(super) struct Meter {
     wall: Instant,
 }
 
+#[derive(Debug, Default)]
 pub(super) struct Usage {
     pub server_cpu: Option<Duration>,
     pub own_cpu_pct: Option<f64>,

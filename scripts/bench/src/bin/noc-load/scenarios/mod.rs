@@ -1,12 +1,12 @@
 //! The scenarios. Each measures one thing on a server that was started
 //! fresh for it and returns one [`Outcome`]: a JSON object for the table and
-//! a line for a person.
+//! a line for a person, both marked when the case had any failure.
 //!
 //! - [`idle`], [`fanout`] (fan-out and storm), [`ingest`], [`stuck`]: one
 //!   file each.
 //! - [`meter`]: the server's and the generator's CPU time over a measured
 //!   stretch, and the server's memory over time.
-//! - [`fields`]: the JSON fields and the warnings the scenarios share.
+//! - [`fields`]: the JSON fields and the notes the scenarios share.
 
 mod fanout;
 mod fields;
@@ -22,6 +22,7 @@ use noc_bench::procfs::{self, Proc};
 use serde_json::Value;
 use tokio::time::Instant;
 
+use crate::failures::Failures;
 use crate::screen::{Fleet, FleetPlan};
 
 pub use fanout::{Load, fanout};
@@ -90,6 +91,36 @@ impl Target {
 pub struct Outcome {
     pub json: Value,
     pub human: String,
+    /// The case had a failure (see [`Failures`]).
+    pub failed: bool,
+}
+
+impl Outcome {
+    /// The outcome of a case: `json` gets the failure counts, `human` the
+    /// `FAILED:` mark in front when there is any, then every count, then
+    /// `notes` (first errors, warnings) in brackets.
+    fn new(
+        mut json: serde_json::Map<String, Value>,
+        human: String,
+        failures: &Failures,
+        notes: &[String],
+    ) -> Outcome {
+        json.extend(failures.fields());
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", notes.join("; "))
+        };
+        Outcome {
+            json: json.into(),
+            human: format!(
+                "{}{human}; failures: {}{notes}",
+                failures.mark(),
+                failures.describe()
+            ),
+            failed: failures.any(),
+        }
+    }
 }
 
 fn new_run() -> u32 {
@@ -102,18 +133,13 @@ fn round(x: f64, digits: i32) -> f64 {
     (x * scale).round() / scale
 }
 
-async fn connect(target: &Target, plan: &FleetPlan) -> anyhow::Result<(Fleet, f64)> {
+/// Connects the screens of `plan`, and how long it took. Screens that fail
+/// are counted in the fleet; a case where none connect still runs, and its
+/// lines say so.
+async fn connect(plan: &FleetPlan) -> (Fleet, f64) {
     let started = Instant::now();
     let fleet = Fleet::connect(plan).await;
-    let seconds = started.elapsed().as_secs_f64();
-    if fleet.connected == 0 {
-        anyhow::bail!(
-            "no screen could connect to {}: {:?}",
-            target.base,
-            fleet.failures.1
-        );
-    }
-    Ok((fleet, seconds))
+    (fleet, started.elapsed().as_secs_f64())
 }
 
 fn common(target: &Target, scenario: &str, case: String) -> serde_json::Map<String, Value> {
@@ -122,6 +148,15 @@ fn common(target: &Target, scenario: &str, case: String) -> serde_json::Map<Stri
     map.insert("case".into(), case.into());
     map.insert("label".into(), target.label.clone().into());
     map
+}
+
+/// A field of a result for the human line: `–` when it is null (nothing
+/// was timed, no `/proc` reading).
+fn shown(json: &serde_json::Map<String, Value>, key: &str) -> String {
+    match json.get(key) {
+        Some(Value::Null) | None => "–".to_owned(),
+        Some(value) => value.to_string(),
+    }
 }
 
 fn show<T: std::fmt::Display>(value: Option<T>) -> String {

@@ -6,10 +6,9 @@ use anyhow::Context;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::fanout::{Load, finish, post_and_deliver};
-use super::fields::{delivery_fields, fleet_fields, post_fields, warnings};
+use super::fanout::{Delivered, Load, post_and_deliver};
 use super::meter::sample_rss;
-use super::{Outcome, Target, common, connect, new_run, show};
+use super::{Outcome, Target, common, connect, new_run, show, shown};
 use crate::screen::stuck_screen;
 
 /// One screen stops reading while a flood goes to it and to `load.screens`
@@ -18,7 +17,7 @@ use crate::screen::stuck_screen;
 pub async fn stuck(target: &Target, load: &Load, after: Duration) -> anyhow::Result<Outcome> {
     let run = new_run();
     let plan = target.fleet(load.screens, load.sites, run);
-    let (fleet, connect_s) = connect(target, &plan).await?;
+    let (fleet, connect_s) = connect(&plan).await;
     let stop_stuck = CancellationToken::new();
     let stuck = stuck_screen(&plan, stop_stuck.clone())
         .await
@@ -35,19 +34,15 @@ pub async fn stuck(target: &Target, load: &Load, after: Duration) -> anyhow::Res
     let samples = sampler.await.unwrap_or_default();
     stop_stuck.cancel();
     let _ = stuck.await;
-    let (connected, failures, summary) = finish(fleet, &posts).await;
-    let failed = failures.0;
+    let delivered = Delivered::reckon(fleet, connect_s, posts, usage).await;
 
     let before = samples.first().map(|&(_, kib)| kib);
     let max = samples.iter().map(|&(_, kib)| kib).max();
     let end = samples.last().map(|&(_, kib)| kib);
     let growth = before.zip(max).map(|(b, m)| m.saturating_sub(b));
     let mut json = common(target, "stuck", "stuck".to_owned());
-    json.extend(fleet_fields(load.screens, connected, failed, connect_s));
+    json.extend(delivered.fields(load));
     json.extend([
-        ("alerts".into(), load.alerts.into()),
-        ("rate".into(), load.rate.into()),
-        ("pad".into(), load.pad.into()),
         ("rss_before_kib".into(), before.into()),
         ("rss_max_kib".into(), max.into()),
         ("rss_end_kib".into(), end.into()),
@@ -57,22 +52,24 @@ pub async fn stuck(target: &Target, load: &Load, after: Duration) -> anyhow::Res
             samples.iter().map(|&(ms, kib)| json!([ms, kib])).collect(),
         ),
     ]);
-    json.extend(post_fields(&posts, Some(load.rate)));
-    json.extend(delivery_fields(&summary, &posts, &usage));
     let human = format!(
-        "{} stuck screen: server RSS {} → max {} → {} KiB at the end; healthy screens p99 {} ms, lost {} dup {} (of {} due){}",
+        "{} stuck screen: server RSS {} → max {} → {} KiB at the end; healthy screens: {}/{} connected, p99 {} ms, {} of {} due delivered",
         target.label,
         show(before),
         show(max),
         show(end),
-        json["p99_ms"],
-        summary.lost,
-        summary.duplicates,
-        summary.expected,
-        warnings(&posts, &summary, &usage, &failures),
+        delivered.connected,
+        delivered.screens,
+        shown(&json, "p99_ms"),
+        delivered.summary.delivered,
+        delivered.summary.expected,
     );
-    Ok(Outcome {
-        json: json.into(),
+    // The failures are the healthy screens': the stuck one is expected to
+    // be resynced or dropped.
+    Ok(Outcome::new(
+        json,
         human,
-    })
+        &delivered.failures(),
+        &delivered.notes(),
+    ))
 }
