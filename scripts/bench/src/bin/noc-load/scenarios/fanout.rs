@@ -75,12 +75,7 @@ pub async fn fanout(target: &Target, scenario: &str, load: &Load) -> anyhow::Res
         delivered.summary.delivered,
         delivered.summary.expected,
     );
-    Ok(Outcome::new(
-        json,
-        human,
-        &delivered.failures(),
-        &delivered.notes(),
-    ))
+    Ok(delivered.outcome(json, human))
 }
 
 /// Posts `load.alerts` on schedule and waits until the screens that take
@@ -155,7 +150,7 @@ impl Delivered {
     }
 
     /// Every failure a screen, a POST or a delivery had.
-    pub fn failures(&self) -> Failures {
+    fn failures(&self) -> Failures {
         let s = &self.summary;
         Failures::default()
             .with(Kind::Connect, self.connect_failures.0 as u64)
@@ -176,7 +171,9 @@ impl Delivered {
         fields
     }
 
-    pub fn notes(&self) -> Vec<String> {
-        notes(&self.connect_failures.1, Some(&self.posts), &self.usage)
+    /// The case's outcome: `json` and `human` with the failures and notes.
+    pub fn outcome(&self, json: serde_json::Map<String, Value>, human: String) -> Outcome {
+        let notes = notes(&self.connect_failures.1, Some(&self.posts), &self.usage);
+        Outcome::new(json, human, &self.failures(), &notes)
     }
 }

@@ -66,10 +66,5 @@ pub async fn stuck(target: &Target, load: &Load, after: Duration) -> anyhow::Res
     );
     // The failures are the healthy screens': the stuck one is expected to
     // be resynced or dropped.
-    Ok(Outcome::new(
-        json,
-        human,
-        &delivered.failures(),
-        &delivered.notes(),
-    ))
+    Ok(delivered.outcome(json, human))
 }
