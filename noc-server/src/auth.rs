@@ -1,20 +1,17 @@
 //! Who may do what: the ingest token, the viewer token and the users file.
+//! (How a request presents its token is the HTTP layer's:
+//! `routes/extract.rs`.)
 //!
 //! Every token is kept only as its SHA-256 digest and compared in constant
 //! time, so neither the comparison's timing nor a memory dump gives it away.
 
 use std::path::Path;
 
-use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
-use axum::http::request::Parts;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::AppState;
 use crate::config::Secret;
-use crate::error::ApiError;
 
 type TokenDigest = [u8; 32];
 
@@ -141,65 +138,6 @@ impl Auth {
                 is_viewer | self.user(presented).is_some()
             }
         }
-    }
-}
-
-/// The token of `Authorization: Bearer <token>`, if any.
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
-/// The extractors' common part: `check` decides from the request's bearer
-/// token; `None` is 401.
-fn authorize<T>(
-    parts: &Parts,
-    state: &AppState,
-    check: impl FnOnce(&Auth, Option<&str>) -> Option<T>,
-) -> Result<T, ApiError> {
-    check(&state.auth, bearer(&parts.headers)).ok_or(ApiError::Unauthorized)
-}
-
-/// Extractor: the request carries the ingest token.
-pub struct Ingest;
-
-impl FromRequestParts<AppState> for Ingest {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        authorize(parts, state, |auth, token| {
-            auth.is_ingest(token).then_some(Ingest)
-        })
-    }
-}
-
-/// Extractor: the request carries a user's token; holds that user.
-pub struct Writer(pub User);
-
-impl FromRequestParts<AppState> for Writer {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        authorize(parts, state, |auth, token| {
-            auth.user(token).cloned().map(Writer)
-        })
-    }
-}
-
-/// Extractor: the request may read (viewing open, or viewer or user token).
-pub struct Viewer;
-
-impl FromRequestParts<AppState> for Viewer {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        authorize(parts, state, |auth, token| {
-            auth.may_view(token).then_some(Viewer)
-        })
     }
 }
 

@@ -7,10 +7,10 @@ use noc_shared::{EventKind, Severity};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
+use tokio_util::sync::CancellationToken;
 
-use crate::AppState;
-use crate::ingest::AlertInput;
-use crate::routes::ingest;
+use crate::change::AlertInput;
+use crate::writer::Writer;
 
 const SITES: [(&str, &str); 6] = [
     ("Kilimanjaro", "kili"),
@@ -42,29 +42,29 @@ const PROBLEMS: [(Severity, &str, &str); 10] = [
     (Severity::Info, "bkp-01", "Nightly backup took 3 h 10 min"),
 ];
 
-/// Posts alerts through the normal write path until shutdown.
-pub async fn run(state: AppState) {
+/// Posts alerts through the normal write path until `shutdown`.
+pub async fn run(writer: Writer, shutdown: CancellationToken) {
     let mut rng = StdRng::from_os_rng();
     let mut active: Vec<String> = Vec::new();
     let mut next = 1u64;
     // A first picture at once, then a steady trickle.
     for _ in 0..8 {
-        step(&state, &mut rng, &mut active, &mut next, false).await;
+        step(&writer, &mut rng, &mut active, &mut next, false).await;
     }
     loop {
         let pause = Duration::from_millis(rng.random_range(1500..4000));
         tokio::select! {
-            () = state.shutdown.cancelled() => return,
+            () = shutdown.cancelled() => return,
             () = tokio::time::sleep(pause) => {
                 let resolve = active.len() > 12 || (active.len() > 3 && rng.random_bool(0.4));
-                step(&state, &mut rng, &mut active, &mut next, resolve).await;
+                step(&writer, &mut rng, &mut active, &mut next, resolve).await;
             }
         }
     }
 }
 
 async fn step(
-    state: &AppState,
+    writer: &Writer,
     rng: &mut StdRng,
     active: &mut Vec<String>,
     next: &mut u64,
@@ -89,7 +89,7 @@ async fn step(
             event: EventKind::Created,
         }
     };
-    if let Err(e) = ingest(state, vec![input]).await {
+    if let Err(e) = writer.ingest(vec![input]).await {
         tracing::warn!(error = %e, "demo alert not stored");
     }
 }

@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::change::WriteError;
 use crate::store::StoreError;
+use crate::writer::WriterError;
 
 /// Everything a handler can refuse with. 4xx messages say what to fix; 5xx
 /// are logged in full and answered with a short message.
@@ -58,6 +60,16 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::Unavailable(Arc::new(e))
+    }
+}
+
+impl From<WriterError> for ApiError {
+    fn from(e: WriterError) -> Self {
+        match e {
+            WriterError::Refused(WriteError::NotFound(message)) => ApiError::NotFound(message),
+            WriterError::Unavailable(e) => ApiError::Unavailable(e),
+            WriterError::ShuttingDown => ApiError::ShuttingDown,
+        }
     }
 }
 

@@ -15,70 +15,18 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use bytes::Bytes;
-use noc_shared::{ServerMessage, Severity, SiteFilter, site_key};
+use noc_shared::SiteFilter;
 use tokio::sync::mpsc;
 
+use crate::event::{Event, Frame, Publish};
 use crate::metrics::Metrics;
-use crate::outlet::{Outlet, text_frame};
-use crate::store::Event;
+use crate::outlet::Outlet;
 
 /// The most events in one fan-out round (a bit each in a `u64` mask).
 const ROUND: usize = 64;
 /// Screens offered a round between two yields to the other tasks, so that
 /// a fan-out to 10,000 screens does not hold up the requests behind it.
 const YIELD_EVERY: usize = 256;
-
-/// One event, serialized and framed once, with what filters need to know.
-#[derive(Debug)]
-pub struct Frame {
-    pub seq: u64,
-    /// The whole WebSocket text frame, header and JSON; cloning shares it.
-    pub wire: Bytes,
-    /// The alert's site, lower-cased once here rather than per screen.
-    site_key: String,
-    severity: Severity,
-    /// Site key and severity before the change, when the alert existed.
-    before: Option<(String, Severity)>,
-}
-
-impl Frame {
-    fn new(event: &Event) -> Self {
-        let message = ServerMessage::alert(event.kind, event.seq, event.alert.clone());
-        Frame {
-            seq: event.seq,
-            wire: text_frame(message.to_json()),
-            site_key: site_key(&event.alert.site),
-            severity: event.alert.severity,
-            before: event
-                .before
-                .as_ref()
-                .map(|(site, severity)| (site_key(site), *severity)),
-        }
-    }
-
-    /// A frame of `wire` bytes for every site (for tests of the outlet).
-    #[cfg(test)]
-    pub(crate) fn from_parts(seq: u64, wire: Bytes) -> Self {
-        Frame {
-            seq,
-            wire,
-            site_key: String::new(),
-            severity: Severity::Critical,
-            before: None,
-        }
-    }
-
-    /// Does a screen with `filter` get this event? Yes when the alert matches
-    /// before or after the change, so an alert that moves away still leaves.
-    pub fn wanted_by(&self, filter: &SiteFilter) -> bool {
-        filter.matches_key(&self.site_key, self.severity)
-            || self
-                .before
-                .as_ref()
-                .is_some_and(|(site, severity)| filter.matches_key(site, *severity))
-    }
-}
 
 /// The hub. Shared by the write path (publishes) and the connections
 /// (subscribe); cheap to reach through an `Arc`.
@@ -166,7 +114,7 @@ impl Registry {
         // its severity is all that is left to check (the site set lookup
         // is a measurable share of a delivery).
         let mut offer = |id: &u64, sub: &Arc<Subscriber>, takes_site: bool| {
-            if (takes_site && frame.severity >= sub.filter.min_severity())
+            if (takes_site && frame.severity() >= sub.filter.min_severity())
                 || frame.wanted_by(&sub.filter)
             {
                 visit(*id, sub);
@@ -175,16 +123,12 @@ impl Registry {
         for (id, sub) in &self.every_site {
             offer(id, sub, true);
         }
-        let now = self.by_site.get(&frame.site_key);
+        let now = self.by_site.get(frame.site_key());
         for (id, sub) in now.into_iter().flatten() {
             offer(id, sub, true);
         }
         // Screens of the site the alert moved away from, each once.
-        if let Some((before, _)) = frame
-            .before
-            .as_ref()
-            .filter(|(site, _)| *site != frame.site_key)
-        {
+        if let Some((before, _)) = frame.before().filter(|(site, _)| *site != frame.site_key()) {
             let also_now = |id: &u64| now.is_some_and(|subs| subs.contains_key(id));
             for (id, sub) in self.by_site.get(before).into_iter().flatten() {
                 if !also_now(id) {
@@ -237,25 +181,6 @@ impl Hub {
         }
     }
 
-    /// Serializes `event` once and hands it to the fan-out task. Never
-    /// blocks; events are offered in the order they are published.
-    pub fn publish(&self, event: &Event) {
-        self.metrics.events.inc();
-        // Fails only once the runtime is shutting down the fan-out task.
-        let _ = self.rounds.send(Arc::new(Frame::new(event)));
-    }
-
-    /// Makes every connection send a fresh snapshot (`"reason":"lagged"`),
-    /// as if its queue had overflowed: for when this hub may have missed
-    /// events (a lost link to a shared store).
-    pub fn resync_all(&self) {
-        for sub in self.registry().all.values() {
-            if sub.outlet.force_lag() {
-                self.metrics.lagged.inc();
-            }
-        }
-    }
-
     /// Connections currently subscribed.
     pub fn len(&self) -> usize {
         self.registry().all.len()
@@ -263,6 +188,25 @@ impl Hub {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl Publish for Hub {
+    /// Serializes `event` once and hands it to the fan-out task. Never
+    /// blocks; events are offered in the order they are published.
+    fn publish(&self, event: &Event) {
+        self.metrics.events.inc();
+        // Fails only once the runtime is shutting down the fan-out task.
+        let _ = self.rounds.send(Arc::new(Frame::new(event)));
+    }
+
+    /// Marks every connection lagged, as if its queue had overflowed.
+    fn resync_all(&self) {
+        for sub in self.registry().all.values() {
+            if sub.outlet.force_lag() {
+                self.metrics.lagged.inc();
+            }
+        }
     }
 }
 
@@ -346,7 +290,8 @@ impl Drop for Subscription {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use noc_shared::{Alert, EventKind};
+    use bytes::Bytes;
+    use noc_shared::{Alert, EventKind, Severity};
 
     fn event(seq: u64, site: &str, severity: Severity, before: Option<(&str, Severity)>) -> Event {
         Event {
@@ -358,7 +303,7 @@ mod tests {
                 severity,
                 "m",
                 "test",
-                crate::store::now(),
+                crate::change::now(),
             ),
             before: before.map(|(s, v)| (s.to_owned(), v)),
         }

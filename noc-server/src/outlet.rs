@@ -21,25 +21,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use bytes::Bytes;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::Notify;
-use tungstenite::protocol::frame::Frame;
-use tungstenite::protocol::frame::coding::{Data, OpCode};
 
-use crate::hub;
+use crate::event::Frame;
 
 /// The most queued chunks written with one system call.
 const WRITE_BATCH: usize = 64;
 
-/// `text` as one whole WebSocket text frame, as a server sends it
-/// (unmasked): the same bytes for every screen, so an event is framed once.
-pub fn text_frame(text: String) -> Bytes {
-    let frame = Frame::message(text, OpCode::Data(Data::Text), true);
-    let mut wire = Vec::with_capacity(frame.len());
-    frame
-        .format(&mut wire)
-        .expect("writing to a Vec cannot fail");
-    Bytes::from(wire)
-}
-
+/// One screen's outgoing bytes; see the module documentation.
 pub struct Outlet {
     pending: Mutex<Pending>,
     /// Wakes the screen's task: bytes the socket did not take, or a resync.
@@ -126,7 +114,7 @@ impl Outlet {
 
     /// Hands the screen `frames` (in seq order, each wanted by its filter).
     /// Returns how many it took, and whether this offer made it lagged.
-    pub fn offer(&self, frames: &[&hub::Frame]) -> (usize, bool) {
+    pub fn offer(&self, frames: &[&Frame]) -> (usize, bool) {
         let mut p = self.lock();
         if p.lagged || p.failed || p.closed {
             return (0, false);
@@ -286,7 +274,7 @@ impl Pending {
     }
 
     /// Queues what of `frames` the first `written` bytes did not cover.
-    fn queue_unwritten(&mut self, frames: &[&hub::Frame], mut written: usize) {
+    fn queue_unwritten(&mut self, frames: &[&Frame], mut written: usize) {
         for frame in frames {
             let len = frame.wire.len();
             if written >= len {
@@ -342,8 +330,8 @@ mod tests {
     use tokio::io::AsyncReadExt;
     use tokio::net::{TcpListener, TcpStream};
 
-    fn frame(seq: u64, body: &str) -> hub::Frame {
-        hub::Frame::from_parts(seq, Bytes::from(body.to_owned()))
+    fn frame(seq: u64, body: &str) -> Frame {
+        Frame::from_parts(seq, Bytes::from(body.to_owned()))
     }
 
     fn bytes_of(chunks: Vec<Bytes>) -> String {

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use noc_shared::{Severity, SiteFilter};
 use serde::Deserialize;
 
 /// Groups from `--sites-file`, looked up case-insensitively.
@@ -54,6 +55,12 @@ impl SiteGroups {
             source,
         })?;
         Ok(SiteGroups::new(file.groups))
+    }
+
+    /// A filter over site or group names (groups expanded); `None` takes
+    /// every site.
+    pub fn filter(&self, entries: Option<Vec<String>>, min_severity: Severity) -> SiteFilter {
+        SiteFilter::new(entries.map(|e| self.expand(&e)), min_severity)
     }
 
     /// Replaces each group name in `entries` by its sites; other entries are

@@ -3,19 +3,18 @@
 //! publishes), answer.
 
 use std::collections::HashMap;
-use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use noc_shared::{Alert, parse_site_list};
 
-use crate::AppState;
-use crate::auth::{Ingest, Viewer, Writer};
+use super::AppState;
+use super::extract::{Ingest, JsonBody, Operator, Viewer, alert_inputs, min_severity_param};
+use crate::change::{AlertInput, Outcome, WriteOp};
 use crate::error::ApiError;
-use crate::ingest::{AlertInput, JsonBody, min_severity_param};
-use crate::screens::ScreenInfo;
-use crate::store::{ListQuery, Outcome, StatusFilter, WriteOp};
+use crate::screen::ScreenInfo;
+use crate::store::{ListQuery, StatusFilter};
 
 /// The most alerts one list answer holds.
 const MAX_LIST: usize = 1000;
@@ -27,67 +26,26 @@ pub async fn post_webhook(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let (inputs, many) = validate(&state, &body)?;
-    let stored = ingest(&state, inputs).await?;
+    let (inputs, many) = alert_inputs(&state, &body)?;
+    let stored = state.writer.ingest(inputs).await?;
     Ok(answer(stored, many))
 }
 
 /// `POST /api/v1/alerts`: a person creates alerts; `source` is `api`.
 pub async fn post_api(
-    Writer(user): Writer,
+    Operator(user): Operator,
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let (mut inputs, many) = validate(&state, &body)?;
+    let (mut inputs, many) = alert_inputs(&state, &body)?;
     for input in &mut inputs {
         input.source = Some("api".into());
     }
-    let stored = ingest(&state, inputs).await?;
+    let stored = state.writer.ingest(inputs).await?;
     for alert in &stored {
         tracing::info!(user = %user.email, action = "create", alert_id = %alert.id, "user action");
     }
     Ok(answer(stored, many))
-}
-
-/// Validates a posted body, counting refusals.
-fn validate(
-    state: &AppState,
-    body: &serde_json::Value,
-) -> Result<(Vec<AlertInput>, bool), ApiError> {
-    AlertInput::from_body(body).inspect_err(|_| {
-        state.metrics.rejected.inc();
-    })
-}
-
-/// Writes `inputs` as one all-or-nothing request, assigning ids where the
-/// sender gave none.
-pub async fn ingest(state: &AppState, inputs: Vec<AlertInput>) -> Result<Vec<Alert>, ApiError> {
-    let ops = inputs
-        .into_iter()
-        .map(|mut input| {
-            input
-                .id
-                .get_or_insert_with(|| uuid::Uuid::now_v7().to_string());
-            WriteOp::Ingest(input)
-        })
-        .collect();
-    let outcomes = commit(state, ops).await?;
-    state.metrics.ingested.inc_by(outcomes.len() as u64);
-    Ok(outcomes.into_iter().map(|o| o.alert).collect())
-}
-
-/// Sends `ops` to the writer and records how long the durable commit took.
-async fn commit(state: &AppState, ops: Vec<WriteOp>) -> Result<Vec<Outcome>, ApiError> {
-    let started = Instant::now();
-    let result = state.writer.write(ops).await;
-    state
-        .metrics
-        .ingest_seconds
-        .observe(started.elapsed().as_secs_f64());
-    if result.is_err() {
-        state.metrics.rejected.inc();
-    }
-    result
 }
 
 fn answer(mut stored: Vec<Alert>, many: bool) -> Response {
@@ -122,7 +80,9 @@ pub async fn list(
             ApiError::Unprocessable(format!("limit {s:?} is not a positive whole number"))
         })?,
     };
-    let filter = state.filter(param("site").and_then(parse_site_list), min_severity);
+    let filter = state
+        .groups
+        .filter(param("site").and_then(parse_site_list), min_severity);
     let query = ListQuery {
         filter,
         status,
@@ -147,18 +107,19 @@ pub async fn get_one(
 
 /// `POST /api/v1/alerts/{id}/resolve`.
 pub async fn resolve(
-    Writer(user): Writer,
+    Operator(user): Operator,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Alert>, ApiError> {
-    let alert = single(commit(&state, vec![WriteOp::Ingest(AlertInput::resolve(&id))]).await?)?;
+    let op = WriteOp::Ingest(AlertInput::resolve(&id));
+    let alert = single(state.writer.write(vec![op]).await?)?;
     tracing::info!(user = %user.email, action = "resolve", alert_id = %id, "user action");
     Ok(Json(alert))
 }
 
 /// `POST /api/v1/alerts/{id}/ack`: sets `acked_by` to the user's email.
 pub async fn ack(
-    Writer(user): Writer,
+    Operator(user): Operator,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Alert>, ApiError> {
@@ -166,7 +127,7 @@ pub async fn ack(
         id: id.clone(),
         by: user.email.clone(),
     };
-    let alert = single(commit(&state, vec![op]).await?)?;
+    let alert = single(state.writer.write(vec![op]).await?)?;
     tracing::info!(user = %user.email, action = "ack", alert_id = %id, "user action");
     Ok(Json(alert))
 }
@@ -181,5 +142,5 @@ fn single(outcomes: Vec<Outcome>) -> Result<Alert, ApiError> {
 
 /// `GET /api/v1/screens`.
 pub async fn screens(_: Viewer, State(state): State<AppState>) -> Json<Vec<ScreenInfo>> {
-    Json(state.screens.list())
+    Json(state.screen.screens.list())
 }

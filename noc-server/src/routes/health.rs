@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
-use crate::AppState;
+use super::AppState;
 use crate::error::ApiError;
 
 /// `GET /healthz`: 200 when the store answers, 503 otherwise.

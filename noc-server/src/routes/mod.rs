@@ -1,21 +1,78 @@
-//! The HTTP surface: [`app`] builds the router so that tests can drive it
-//! with or without a socket.
+//! The HTTP surface: [`app`] builds the router, over an [`AppState`], so
+//! that tests can drive it with or without a socket. Handlers stay thin:
+//! extract, validate, call down (the writer, the store, the screen), answer.
+//!
+//! - `alerts`: the webhook, the REST API and the screens list.
+//! - `alertmanager`: the Alertmanager and Grafana webhook.
+//! - `ws`: admission of a WebSocket screen (the connection itself is
+//!   [`crate::screen`]); `upgrade`: the WebSocket handshake.
+//! - `health`: health, metrics, the browser screen's files, JSON 404/405.
+//! - `extract`: who is asking (bearer tokens), the JSON body, parameters.
 
+mod alertmanager;
 mod alerts;
+mod extract;
 mod health;
 mod upgrade;
 mod ws;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
 use axum::routing::{get, post};
+use tokio::sync::Semaphore;
+use tokio_util::task::TaskTracker;
 use tower_http::trace::TraceLayer;
 
-use crate::AppState;
+use crate::auth::Auth;
+use crate::metrics::Metrics;
+use crate::screen::ScreenContext;
+use crate::sites::SiteGroups;
+use crate::store::Store;
+use crate::writer::Writer;
 
-pub use alerts::ingest;
+pub use ws::normalize_origin;
+
+/// What every handler shares. Cloning is one reference count: every request
+/// holds one, so it stays a pointer.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields behind [`AppState`].
+pub struct Shared {
+    pub store: Arc<dyn Store>,
+    /// The one way to change alerts.
+    pub writer: Writer,
+    /// What each screen's connection is given once admitted.
+    pub screen: Arc<ScreenContext>,
+    pub auth: Arc<Auth>,
+    pub groups: Arc<SiteGroups>,
+    pub metrics: Metrics,
+    pub max_body: usize,
+    /// Lower-cased origins allowed to open the WebSocket; empty allows all.
+    pub allowed_origins: Arc<Vec<String>>,
+    /// One permit per connected screen, up to `--max-screens`.
+    pub screen_slots: Arc<Semaphore>,
+    /// The screens' tasks, which axum's graceful shutdown does not wait for.
+    pub tasks: TaskTracker,
+}
 
 /// The span of one request: method and path only. Never the query string
 /// (it may hold a `token`) nor the headers (`Authorization`).
@@ -30,7 +87,7 @@ pub fn app(state: AppState) -> Router {
         .route("/internal/alerts", post(alerts::post_webhook))
         .route(
             "/internal/alertmanager",
-            post(crate::sources::post_alertmanager),
+            post(alertmanager::post_alertmanager),
         )
         .route("/api/v1/alerts", get(alerts::list).post(alerts::post_api))
         .route("/api/v1/alerts/{id}", get(alerts::get_one))

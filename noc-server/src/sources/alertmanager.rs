@@ -12,7 +12,7 @@ use noc_shared::{EventKind, Severity};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::ingest::{AlertInput, MAX_HOST, MAX_ID, MAX_MESSAGE, MAX_SITE};
+use crate::change::{AlertInput, MAX_HOST, MAX_ID, MAX_MESSAGE, MAX_SITE};
 
 /// The prefix of every id this mapping gives.
 const ID_PREFIX: &str = "am-";

@@ -4,7 +4,7 @@
 //! transaction locks the `seq` counter row (so seqs are gapless and commit
 //! in order), appends its events to the `events` table and sends a NOTIFY.
 //! Every instance's follower ([`PostgresStore::follow`]) reads the events
-//! table by `seq` and feeds its own hub, so a screen on any instance sees
+//! table by `seq` and publishes them in its own process, so a screen on any instance sees
 //! every instance's alerts in one global order.
 
 use std::sync::Arc;
@@ -16,8 +16,9 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres};
 use tokio_util::sync::CancellationToken;
 
-use super::{BatchResult, Event, Follower, ListQuery, Store, StoreError, StoreSnapshot, WriteOp};
-use crate::hub::Hub;
+use super::{BatchResult, Follower, ListQuery, Store, StoreError, StoreSnapshot};
+use crate::change::WriteOp;
+use crate::event::{Event, Publish};
 
 // PostgreSQL's default isolation would let the seq and the alerts come
 // from two moments.
@@ -72,10 +73,10 @@ impl PostgresStore {
         Ok(PostgresStore { pool, start_seq })
     }
 
-    /// Feeds `hub` with every committed event, from every instance, in seq
-    /// order, until `shutdown`. When the listening connection is lost it
+    /// Publishes every committed event, from every instance, in seq order,
+    /// until `shutdown`. When the listening connection is lost it
     /// reconnects by itself and resyncs every screen of this instance.
-    pub async fn follow(self: Arc<Self>, hub: Arc<Hub>, shutdown: CancellationToken) {
+    pub async fn follow(self: Arc<Self>, hub: Arc<dyn Publish>, shutdown: CancellationToken) {
         let mut cursor = self.start_seq;
         let mut reconnecting = false;
         let mut retry = Duration::from_millis(250);
@@ -108,7 +109,7 @@ impl PostgresStore {
             }
             reconnecting = true;
             if let Err(e) = self
-                .follow_connected(&mut listener, &hub, &mut cursor, &shutdown)
+                .follow_connected(&mut listener, &*hub, &mut cursor, &shutdown)
                 .await
             {
                 tracing::warn!(error = %e, "event listener lost its connection");
@@ -130,7 +131,7 @@ impl PostgresStore {
     async fn follow_connected(
         &self,
         listener: &mut PgListener,
-        hub: &Hub,
+        hub: &dyn Publish,
         cursor: &mut u64,
         shutdown: &CancellationToken,
     ) -> Result<(), StoreError> {
@@ -150,7 +151,7 @@ impl PostgresStore {
     }
 
     /// Publishes every event after `cursor`, in order.
-    async fn catch_up(&self, hub: &Hub, cursor: &mut u64) -> Result<(), StoreError> {
+    async fn catch_up(&self, hub: &dyn Publish, cursor: &mut u64) -> Result<(), StoreError> {
         let from = *cursor;
         let found: Vec<(i64, String)> =
             sqlx::query_as("SELECT seq, payload FROM events WHERE seq > $1 ORDER BY seq")

@@ -148,7 +148,7 @@ macro_rules! sql_backend {
         /// seq. Numbers events from `seq + 1`.
         async fn apply_batch(
             tx: &mut sqlx::Transaction<'_, $db>,
-            batch: &[Vec<$crate::store::WriteOp>],
+            batch: &[Vec<$crate::change::WriteOp>],
             mut seq: u64,
         ) -> Result<($crate::store::BatchResult, u64), $crate::store::StoreError> {
             use sqlx::Acquire;
@@ -175,7 +175,7 @@ macro_rules! sql_backend {
         /// A request's failure: its own (it stores nothing, the others go
         /// on) or the database's (the whole batch fails).
         enum Failure {
-            Refused($crate::store::WriteError),
+            Refused($crate::change::WriteError),
             Store($crate::store::StoreError),
         }
 
@@ -188,21 +188,21 @@ macro_rules! sql_backend {
         /// Applies one request's ops in order, numbering events from `*seq + 1`.
         async fn apply_request(
             conn: &mut $conn,
-            request: &[$crate::store::WriteOp],
+            request: &[$crate::change::WriteOp],
             seq: &mut u64,
-        ) -> Result<Vec<$crate::store::Outcome>, Failure> {
+        ) -> Result<Vec<$crate::change::Outcome>, Failure> {
             let mut outcomes = Vec::with_capacity(request.len());
             for op in request {
                 let existing = load(conn, op.id()).await.map_err(Failure::Store)?;
                 let (alert, kind) =
-                    $crate::store::apply(existing.as_ref(), op, $crate::store::now())
+                    $crate::change::apply(existing.as_ref(), op, $crate::change::now())
                         .map_err(Failure::Refused)?;
                 let event = match kind {
                     None => None,
                     Some(kind) => {
                         save(conn, &alert).await?;
                         *seq += 1;
-                        Some($crate::store::Event::new(
+                        Some($crate::event::Event::new(
                             kind,
                             *seq,
                             &alert,
@@ -210,7 +210,7 @@ macro_rules! sql_backend {
                         ))
                     }
                 };
-                outcomes.push($crate::store::Outcome { alert, event });
+                outcomes.push($crate::change::Outcome { alert, event });
             }
             Ok(outcomes)
         }

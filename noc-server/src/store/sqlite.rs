@@ -8,7 +8,8 @@ use noc_shared::{Alert, SiteFilter};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
-use super::{BatchResult, ListQuery, Store, StoreError, StoreSnapshot, WriteOp};
+use super::{BatchResult, ListQuery, Store, StoreError, StoreSnapshot};
+use crate::change::WriteOp;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 

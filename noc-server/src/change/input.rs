@@ -1,14 +1,9 @@
-//! What a webhook or a person posts, checked at the edge: the JSON body
-//! extractor (415, 413, 400 in the contract's order) and [`AlertInput`], a
-//! validated alert with precise 422 messages.
+//! [`AlertInput`]: one alert change as a sender posts it, validated from
+//! JSON with messages precise enough to fix the sender (the HTTP layer
+//! answers them with 422).
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
-use axum::http::header::CONTENT_TYPE;
 use noc_shared::{EventKind, Severity};
 use serde_json::{Map, Value};
-
-use crate::error::ApiError;
 
 /// Field limits in characters, after trimming.
 pub const MAX_ID: usize = 200;
@@ -90,35 +85,19 @@ impl AlertInput {
     /// Validates a body holding one alert object or an array of them;
     /// returns the inputs and whether the body was an array. An invalid
     /// entry refuses the whole body, naming the entry's index.
-    pub fn from_body(body: &Value) -> Result<(Vec<AlertInput>, bool), ApiError> {
+    pub fn from_body(body: &Value) -> Result<(Vec<AlertInput>, bool), String> {
         match body {
-            Value::Array(items) if items.is_empty() => {
-                Err(ApiError::Unprocessable("the array holds no alerts".into()))
-            }
+            Value::Array(items) if items.is_empty() => Err("the array holds no alerts".into()),
             Value::Array(items) => items
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
-                    AlertInput::from_json(item)
-                        .map_err(|e| ApiError::Unprocessable(format!("alert at index {i}: {e}")))
+                    AlertInput::from_json(item).map_err(|e| format!("alert at index {i}: {e}"))
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(|inputs| (inputs, true)),
-            one => AlertInput::from_json(one)
-                .map(|input| (vec![input], false))
-                .map_err(ApiError::Unprocessable),
+            one => AlertInput::from_json(one).map(|input| (vec![input], false)),
         }
-    }
-}
-
-/// The `min_severity` query parameter of the list API and the WebSocket:
-/// absent or blank is `info`; an unknown name is 422.
-pub fn min_severity_param(value: Option<&str>) -> Result<Severity, ApiError> {
-    match value.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(Severity::Info),
-        Some(s) => s
-            .parse()
-            .map_err(|e| ApiError::Unprocessable(format!("min_severity: {e}"))),
     }
 }
 
@@ -141,41 +120,6 @@ fn text(map: &Map<String, Value>, name: &str, max: usize) -> Result<Option<Strin
             }
         }
         Some(_) => Err(format!("{name} must be a string")),
-    }
-}
-
-/// Extractor for a JSON body, refusing in the contract's order: 415 when the
-/// content type is not `application/json`, 413 over `--max-body`, 400 for
-/// malformed JSON. Shape checks (422) are the handler's.
-pub struct JsonBody(pub Value);
-
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
-        if !is_json {
-            return Err(ApiError::UnsupportedMediaType(
-                "the body must be JSON, sent with Content-Type: application/json".into(),
-            ));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(
-                    "the body is larger than the server's --max-body limit".into(),
-                )
-            } else {
-                ApiError::BadRequest(format!("cannot read the body: {rejection}"))
-            }
-        })?;
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))
     }
 }
 
@@ -228,6 +172,6 @@ mod tests {
     fn array_errors_name_the_index() {
         let body = json!([{"site": "A", "severity": "info", "message": "m"}, {"site": "A"}]);
         let err = AlertInput::from_body(&body).expect_err("second invalid");
-        assert!(err.to_string().contains("index 1"), "{err}");
+        assert!(err.contains("index 1"), "{err}");
     }
 }

@@ -1,0 +1,86 @@
+//! `POST /internal/alertmanager`: the endpoint of the Alertmanager and
+//! Grafana webhooks. The mapping itself is pure, in
+//! [`crate::sources::alertmanager`]; this maps, writes and answers.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use noc_shared::Alert;
+
+use super::AppState;
+use super::extract::{Ingest, JsonBody};
+use crate::change::AlertInput;
+use crate::error::ApiError;
+use crate::sources::alertmanager::{self, Unusable};
+
+/// The answer header that lists the entries of `alerts` that could not be
+/// used, as `alerts[<index>]: <reason>` joined by `; `. Absent when every
+/// entry was stored, so the normal answer is exactly the contract's.
+pub const UNUSABLE_HEADER: HeaderName = HeaderName::from_static("noc-unusable-entries");
+
+/// `POST /internal/alertmanager`: an Alertmanager (version 4) or Grafana
+/// webhook. Answers 200 with the stored alerts, in the order of `alerts`.
+///
+/// An entry that cannot be used is logged and named in the
+/// [`UNUSABLE_HEADER`]; the others are still stored. When no entry at all
+/// can be used, nothing is stored and the answer is 422 naming them: a 4xx,
+/// because sending the same body again would not help.
+pub async fn post_alertmanager(
+    _: Ingest,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let mapped = alertmanager::map_body(&body).map_err(|e| refuse(&state, e))?;
+    let receiver = body.get("receiver").and_then(|r| r.as_str()).unwrap_or("");
+    for unusable in &mapped.unusable {
+        tracing::warn!(
+            source = mapped.sender.as_str(),
+            receiver,
+            index = unusable.index,
+            reason = unusable.reason,
+            "webhook entry not usable; the others are stored"
+        );
+    }
+    if mapped.inputs.is_empty() && !mapped.unusable.is_empty() {
+        return Err(refuse(
+            &state,
+            format!(
+                "no entry of \"alerts\" can be used: {}",
+                describe(&mapped.unusable)
+            ),
+        ));
+    }
+    let stored = store(&state, mapped.inputs).await?;
+    let mut response = Json(stored).into_response();
+    if !mapped.unusable.is_empty() {
+        // The reasons are our own ASCII text, so this cannot fail; if it
+        // ever did, the log above still names every entry.
+        if let Ok(value) = HeaderValue::from_str(&describe(&mapped.unusable)) {
+            response.headers_mut().insert(UNUSABLE_HEADER, value);
+        }
+    }
+    Ok(response)
+}
+
+/// Writes `inputs` as one request; nothing to write is not a write.
+async fn store(state: &AppState, inputs: Vec<AlertInput>) -> Result<Vec<Alert>, ApiError> {
+    if inputs.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(state.writer.ingest(inputs).await?)
+}
+
+/// A 422, counted like the webhook's refusals.
+fn refuse(state: &AppState, message: String) -> ApiError {
+    state.metrics.rejected.inc();
+    ApiError::Unprocessable(message)
+}
+
+fn describe(unusable: &[Unusable]) -> String {
+    unusable
+        .iter()
+        .map(|u| format!("alerts[{}]: {}", u.index, u.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
+}

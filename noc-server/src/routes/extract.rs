@@ -1,0 +1,129 @@
+//! What handlers take from a request, refused in the contract's words: who
+//! is asking ([`Ingest`], [`Operator`], [`Viewer`] from the bearer token),
+//! the JSON body ([`JsonBody`]: 415, 413, 400 in the contract's order), the
+//! alerts it holds ([`alert_inputs`]: 422) and the `min_severity` parameter.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use noc_shared::Severity;
+use serde_json::Value;
+
+use super::AppState;
+use crate::auth::{Auth, User};
+use crate::change::AlertInput;
+use crate::error::ApiError;
+
+/// The token of `Authorization: Bearer <token>`, if any.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The extractors' common part: `check` decides from the request's bearer
+/// token; `None` is 401.
+fn authorize<T>(
+    parts: &Parts,
+    state: &AppState,
+    check: impl FnOnce(&Auth, Option<&str>) -> Option<T>,
+) -> Result<T, ApiError> {
+    check(&state.auth, bearer(&parts.headers)).ok_or(ApiError::Unauthorized)
+}
+
+/// Extractor: the request carries the ingest token.
+pub struct Ingest;
+
+impl FromRequestParts<AppState> for Ingest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        authorize(parts, state, |auth, token| {
+            auth.is_ingest(token).then_some(Ingest)
+        })
+    }
+}
+
+/// Extractor: the request carries a user's token, so an operator may
+/// create, resolve and acknowledge; holds that user.
+pub struct Operator(pub User);
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        authorize(parts, state, |auth, token| {
+            auth.user(token).cloned().map(Operator)
+        })
+    }
+}
+
+/// Extractor: the request may read (viewing open, or viewer or user token).
+pub struct Viewer;
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        authorize(parts, state, |auth, token| {
+            auth.may_view(token).then_some(Viewer)
+        })
+    }
+}
+
+/// Extractor for a JSON body, refusing in the contract's order: 415 when the
+/// content type is not `application/json`, 413 over `--max-body`, 400 for
+/// malformed JSON. Shape checks (422) are the handler's.
+pub struct JsonBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType(
+                "the body must be JSON, sent with Content-Type: application/json".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(
+                    "the body is larger than the server's --max-body limit".into(),
+                )
+            } else {
+                ApiError::BadRequest(format!("cannot read the body: {rejection}"))
+            }
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))
+    }
+}
+
+/// The alerts of a posted body (one object or an array), and whether it was
+/// an array; 422 naming what to fix, counted as a refused write.
+pub fn alert_inputs(state: &AppState, body: &Value) -> Result<(Vec<AlertInput>, bool), ApiError> {
+    AlertInput::from_body(body).map_err(|message| {
+        state.metrics.rejected.inc();
+        ApiError::Unprocessable(message)
+    })
+}
+
+/// The `min_severity` query parameter of the list API and the WebSocket:
+/// absent or blank is `info`; an unknown name is 422.
+pub fn min_severity_param(value: Option<&str>) -> Result<Severity, ApiError> {
+    match value.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(Severity::Info),
+        Some(s) => s
+            .parse()
+            .map_err(|e| ApiError::Unprocessable(format!("min_severity: {e}"))),
+    }
+}

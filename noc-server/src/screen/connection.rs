@@ -1,0 +1,307 @@
+//! One screen's connection as a state machine. It sends the snapshot, then
+//! `select!`s over its outlet (the hub left bytes, or the screen lagged),
+//! the socket (subscribe, pongs), the heartbeat tick and the shutdown
+//! token, until the screen or the server ends it.
+//!
+//! How it ends, in close codes (RFC 6455): 1000 for a screen silent for
+//! three heartbeat intervals, 1001 on shutdown, 1008 for a screen that
+//! floods, 1009 for a message too big, 1011 when the store cannot give a
+//! snapshot. A write that cannot finish within three heartbeat intervals
+//! ends the connection without a close frame.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use noc_shared::{ClientMessage, ServerMessage, Severity, SiteFilter, Snapshot, SnapshotReason};
+use tokio::time::{Instant, interval_at, timeout};
+use tungstenite::protocol::CloseFrame;
+use tungstenite::{Error as WsError, Message};
+
+use super::io::{Broken, Sink, Ws};
+use super::rate::{RateLimit, Verdict};
+use super::registry::ScreenHandle;
+use super::{ScreenContext, check_site_count};
+use crate::event::text_frame;
+use crate::hub::Subscription;
+use crate::store::SNAPSHOT_LIMIT;
+
+/// Close codes (RFC 6455).
+const NORMAL: u16 = 1000;
+const GOING_AWAY: u16 = 1001;
+const POLICY: u16 = 1008;
+const TOO_BIG: u16 = 1009;
+const INTERNAL: u16 = 1011;
+
+/// How long a closing screen has to take what is still queued for it.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Why a connection ended, when it was not the screen's own choice.
+enum End {
+    /// Close with this code and reason.
+    Close(u16, &'static str),
+    /// The socket failed; nothing more can be sent.
+    Broken,
+}
+
+const SHUTTING_DOWN: End = End::Close(GOING_AWAY, "server shutting down");
+
+impl From<WsError> for End {
+    fn from(_: WsError) -> Self {
+        End::Broken
+    }
+}
+
+impl From<Broken> for End {
+    fn from(_: Broken) -> Self {
+        End::Broken
+    }
+}
+
+pub struct Connection {
+    ctx: Arc<ScreenContext>,
+    screen: ScreenHandle,
+    sub: Subscription,
+    sink: Sink,
+    filter: SiteFilter,
+    last_heard: Instant,
+    heartbeat_sent: Option<Instant>,
+    rate: RateLimit,
+}
+
+impl Connection {
+    pub fn new(
+        ctx: Arc<ScreenContext>,
+        screen: ScreenHandle,
+        sub: Subscription,
+        filter: SiteFilter,
+        sink: Sink,
+    ) -> Self {
+        let rate = RateLimit::new(ctx.limits.max_client_rate, Instant::now());
+        Connection {
+            ctx,
+            screen,
+            sub,
+            sink,
+            filter,
+            last_heard: Instant::now(),
+            heartbeat_sent: None,
+            rate,
+        }
+    }
+
+    /// Three silent heartbeat intervals and a screen is gone; a write that
+    /// cannot finish within as long means the same.
+    fn dead_after(&self) -> Duration {
+        self.ctx.heartbeat * 3
+    }
+
+    /// Serves the screen, then closes the connection.
+    pub async fn run(mut self, mut ws: Ws) {
+        let end = self.serve(&mut ws).await;
+        self.sub.outlet().close();
+        if let Err(End::Close(code, reason)) = end {
+            let close = Message::Close(Some(CloseFrame {
+                code: code.into(),
+                reason: reason.into(),
+            }));
+            let _ = ws.send(close).await;
+        }
+        // Lets tungstenite queue what it still owes, such as its answer to
+        // the screen's own close frame.
+        let _ = ws.flush().await;
+        // What is still queued (a close frame, tungstenite's answer to the
+        // screen's own close) goes out if the socket takes it soon.
+        if !matches!(end, Err(End::Broken)) {
+            let _ = timeout(CLOSE_GRACE, self.sink.write_out(self.sub.outlet())).await;
+        }
+    }
+
+    async fn serve(&mut self, ws: &mut Ws) -> Result<(), End> {
+        // The handlers below are boxed: a task is as large as its largest
+        // state, and 10,000 idle screens should not each carry room for a
+        // snapshot or a heartbeat in progress (3.2 KB → 2.1 KB a task).
+        Box::pin(self.send_snapshot(SnapshotReason::Connect)).await?;
+        let period = self.ctx.heartbeat;
+        let mut tick = interval_at(Instant::now() + period, period);
+        let shutdown = self.ctx.shutdown.clone();
+        // Made once: a new `cancelled()` each turn would register and
+        // unregister with the token on every wake-up.
+        let cancelled = shutdown.cancelled();
+        tokio::pin!(cancelled);
+        let outlet = self.sub.outlet().clone();
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut cancelled => return Err(SHUTTING_DOWN),
+                () = outlet.woken() => Box::pin(self.on_wake()).await?,
+                message = ws.next() => match message {
+                    None | Some(Ok(Message::Close(_))) => return Ok(()),
+                    Some(Err(e)) => return Err(read_error(&e)),
+                    Some(Ok(message)) => Box::pin(self.on_message(message)).await?,
+                },
+                _ = tick.tick() => Box::pin(self.heartbeat(ws)).await?,
+            }
+        }
+    }
+
+    /// The hub left bytes in the outlet, or the screen lagged.
+    async fn on_wake(&mut self) -> Result<(), End> {
+        if self.sub.outlet().take_lagged() {
+            self.screen.lagged();
+            return self.send_snapshot(SnapshotReason::Lagged).await;
+        }
+        self.flush().await
+    }
+
+    /// Writes everything the outlet holds, or fails when the socket takes
+    /// nothing for [`Connection::dead_after`].
+    async fn flush(&mut self) -> Result<(), End> {
+        let dead_after = self.dead_after();
+        let written = timeout(dead_after, self.sink.write_out(self.sub.outlet()))
+            .await
+            .map_err(|_| End::Broken)?;
+        Ok(written?)
+    }
+
+    /// Reads a snapshot for the current filter and queues it, then the
+    /// events it does not hold. The outlet is paused already (new, lagged
+    /// or resubscribed), so no event slips in before it.
+    async fn send_snapshot(&mut self, reason: SnapshotReason) -> Result<(), End> {
+        let snapshot = match self.ctx.store.snapshot(&self.filter, SNAPSHOT_LIMIT).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read a snapshot for a screen");
+                let message = ServerMessage::Error {
+                    message: "the alert store is unavailable; reconnect later".into(),
+                };
+                self.sub.outlet().send(text_frame(message.to_json()));
+                return Err(End::Close(INTERNAL, "alert store unavailable"));
+            }
+        };
+        let seq = snapshot.seq;
+        let message = ServerMessage::Snapshot(Snapshot {
+            reason,
+            seq,
+            sites: self.filter.sites().map(<[String]>::to_vec),
+            min_severity: self.filter.min_severity(),
+            heartbeat_ms: u64::try_from(self.ctx.heartbeat.as_millis()).unwrap_or(u64::MAX),
+            alerts: snapshot.alerts,
+            truncated: snapshot.truncated,
+        });
+        self.sub.outlet().resume(text_frame(message.to_json()), seq);
+        self.flush().await
+    }
+
+    async fn send(&mut self, message: ServerMessage) -> Result<(), End> {
+        self.sub.outlet().send(text_frame(message.to_json()));
+        self.flush().await
+    }
+
+    async fn send_error(&mut self, message: String) -> Result<(), End> {
+        self.send(ServerMessage::Error { message }).await
+    }
+
+    async fn on_message(&mut self, message: Message) -> Result<(), End> {
+        // Any frame is a sign of life.
+        let now = Instant::now();
+        self.last_heard = now;
+        self.screen.seen();
+        match message {
+            Message::Pong(_) => {
+                self.measure_rtt();
+                Ok(())
+            }
+            // Pings are answered by tungstenite; Close is handled by the
+            // caller; raw frames are not returned when reading.
+            Message::Ping(_) | Message::Close(_) | Message::Frame(_) => Ok(()),
+            Message::Text(_) | Message::Binary(_) => match self.rate.judge(now) {
+                Verdict::Allowed => self.on_data(message).await,
+                Verdict::RefusedFirst => {
+                    let rate = self.ctx.limits.max_client_rate;
+                    self.send_error(format!(
+                        "too many messages: at most {rate} per second; this one was ignored"
+                    ))
+                    .await
+                }
+                Verdict::Refused => Ok(()),
+                Verdict::Flooding => Err(End::Close(POLICY, "message rate limit exceeded")),
+            },
+        }
+    }
+
+    /// A text or binary message the rate let through.
+    async fn on_data(&mut self, message: Message) -> Result<(), End> {
+        let Message::Text(text) = message else {
+            let message = "binary frames are not part of the protocol; send JSON text frames";
+            return self.send_error(message.into()).await;
+        };
+        match ClientMessage::from_json(text.as_str()) {
+            Ok(ClientMessage::Subscribe {
+                sites,
+                min_severity,
+            }) => self.subscribe(sites, min_severity).await,
+            Ok(ClientMessage::Pong { .. }) => {
+                self.measure_rtt();
+                Ok(())
+            }
+            Err(e) => self.send_error(e.0).await,
+        }
+    }
+
+    fn measure_rtt(&self) {
+        if let Some(sent) = self.heartbeat_sent {
+            self.screen.set_rtt(sent.elapsed());
+        }
+    }
+
+    /// Replaces the filter and answers with its snapshot; a filter over the
+    /// site limit is refused and the old one stays.
+    async fn subscribe(
+        &mut self,
+        sites: Vec<String>,
+        min_severity: Option<Severity>,
+    ) -> Result<(), End> {
+        let min = min_severity.unwrap_or(self.filter.min_severity());
+        let filter = self.ctx.groups.filter(Some(sites), min);
+        if let Err(message) = check_site_count(&self.ctx.limits, &filter) {
+            return self.send_error(message).await;
+        }
+        self.sub.outlet().pause();
+        self.filter = filter;
+        self.sub.set_filter(self.filter.clone());
+        self.screen
+            .set_sites(self.filter.sites().map(<[String]>::to_vec));
+        self.send_snapshot(SnapshotReason::Subscribe).await
+    }
+
+    /// Closes a silent screen, or sends the heartbeat and a Ping.
+    async fn heartbeat(&mut self, ws: &mut Ws) -> Result<(), End> {
+        if self.last_heard.elapsed() >= self.dead_after() {
+            tracing::info!("closing a screen silent for three heartbeat intervals");
+            return Err(End::Close(
+                NORMAL,
+                "no sign of life for three heartbeat intervals",
+            ));
+        }
+        let ts = chrono::Utc::now().timestamp();
+        self.sub
+            .outlet()
+            .send(text_frame(ServerMessage::Heartbeat { ts }.to_json()));
+        // Into the outlet too, right behind the heartbeat.
+        ws.send(Message::Ping(ts.to_be_bytes().to_vec().into()))
+            .await?;
+        self.flush().await?;
+        self.heartbeat_sent = Some(Instant::now());
+        Ok(())
+    }
+}
+
+/// A read error: an over-long message or frame closes with 1009, others end
+/// the connection.
+fn read_error(e: &WsError) -> End {
+    match e {
+        WsError::Capacity(_) => End::Close(TOO_BIG, "message too big"),
+        _ => End::Broken,
+    }
+}

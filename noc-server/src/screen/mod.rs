@@ -1,0 +1,124 @@
+//! A wall screen's connection, once `routes/ws.rs` has admitted it (token,
+//! origin, sites, a free slot) and upgraded it to a WebSocket.
+//!
+//! - [`serve`]: the connection's life, from its subscription to its close.
+//! - `connection`: the per-screen state machine: snapshot, then a
+//!   `select!` over its outlet, the socket, the heartbeat tick and the
+//!   shutdown token; how and why it ends (close codes).
+//! - `io`: where a screen's frames are written: tungstenite's writes go
+//!   into the outlet, and the outlet goes out to the shared socket or, over
+//!   TLS, through the connection's own stream.
+//! - `rate`: the token bucket over what a screen sends.
+//! - [`registry`]: the connected screens as `/api/v1/screens` lists them.
+//!
+//! Event frames do not pass through a screen's task: the hub writes them to
+//! the socket itself (see `outlet`), and wakes the task only when the
+//! socket did not take them all or the screen lagged.
+
+mod connection;
+mod io;
+mod rate;
+pub mod registry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use noc_shared::SiteFilter;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio_tungstenite::WebSocketStream;
+use tokio_util::sync::CancellationToken;
+use tungstenite::protocol::{Role, WebSocketConfig};
+
+use crate::config::Limits;
+use crate::hub::Hub;
+use crate::sites::SiteGroups;
+use crate::store::Store;
+
+use self::connection::Connection;
+use self::io::{OutletWriter, Sink};
+pub use self::registry::{ScreenInfo, Screens};
+
+/// The most tungstenite may hold unwritten: it writes each frame into the
+/// outlet at once, so this only guards against a bug.
+const MAX_WRITE_BUFFER: usize = 1024 * 1024;
+
+/// What a screen's connection needs of the server, and nothing more. One
+/// is shared (behind an `Arc`) by every screen.
+pub struct ScreenContext {
+    /// Where snapshots are read.
+    pub store: Arc<dyn Store>,
+    /// Where the screen subscribes to events.
+    pub hub: Arc<Hub>,
+    /// The list `/api/v1/screens` shows; each screen keeps its entry.
+    pub screens: Screens,
+    /// Site groups, expanded in a `subscribe`.
+    pub groups: Arc<SiteGroups>,
+    /// The heartbeat interval; three of them without a sign of life, or
+    /// without a write going through, end a screen.
+    pub heartbeat: Duration,
+    pub limits: Limits,
+    /// Cancelled on SIGTERM or Ctrl-C: every screen closes with 1001.
+    pub shutdown: CancellationToken,
+}
+
+/// An admitted screen: who it is and what it asked for.
+pub struct Admitted {
+    /// From the `client` parameter, if given.
+    pub name: Option<String>,
+    pub addr: SocketAddr,
+    pub filter: SiteFilter,
+    /// The shared write half of a plain TCP connection (`None` over TLS).
+    pub socket: Option<Arc<OwnedWriteHalf>>,
+}
+
+/// Serves one screen on its upgraded connection until it closes.
+pub async fn serve(ctx: Arc<ScreenContext>, upgraded: Upgraded, screen: Admitted) {
+    let handle = ctx.screens.connect(
+        screen.name,
+        screen.addr,
+        screen.filter.sites().map(<[String]>::to_vec),
+    );
+    // Subscribed before the snapshot is read, so nothing falls between.
+    let sub = ctx
+        .hub
+        .subscribe(screen.filter.clone(), screen.socket.clone());
+    let (read, write) = tokio::io::split(TokioIo::new(upgraded));
+    let sink = match screen.socket {
+        Some(socket) => Sink::Shared(socket),
+        None => Sink::Stream(write),
+    };
+    // tungstenite reads the connection and writes into the outlet.
+    let io = tokio::io::join(read, OutletWriter(sub.outlet().clone()));
+    let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config(&ctx.limits))).await;
+    Connection::new(ctx, handle, sub, screen.filter, sink)
+        .run(ws)
+        .await;
+}
+
+fn ws_config(limits: &Limits) -> WebSocketConfig {
+    WebSocketConfig::default()
+        // Screens send little (a pong per heartbeat): a small read buffer
+        // keeps idle screens cheap.
+        .read_buffer_size(512)
+        // Frames go straight into the outlet, which does the buffering.
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
+        .max_message_size(Some(limits.max_ws_message))
+        .max_frame_size(Some(limits.max_ws_frame.min(limits.max_ws_message)))
+}
+
+/// A subscription may name at most `--max-subscription-sites` sites; the
+/// error says so, for the connection's refusal or an error event.
+pub fn check_site_count(limits: &Limits, filter: &SiteFilter) -> Result<(), String> {
+    let count = filter.sites().map_or(0, <[String]>::len);
+    let max = limits.max_subscription_sites;
+    if count > max {
+        return Err(format!(
+            "the subscription names {count} sites; at most {max} are allowed"
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! The server as a whole: [`run`] builds the parts from the flags (store,
+//! hub, writer, screens, routes), serves until the shutdown token is
+//! cancelled, then stops.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::serve::ListenerExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::Auth;
+use crate::config::{Cli, Secret};
+use crate::event::Publish;
+use crate::hub::Hub;
+use crate::metrics::Metrics;
+use crate::routes::{self, AppState, Shared, normalize_origin};
+use crate::screen::{ScreenContext, Screens};
+use crate::sites::SiteGroups;
+use crate::socket::{Peer, SharedTcpListener};
+use crate::writer::Writer;
+use crate::{demo, store, tls};
+
+/// Events each screen may have queued before it counts as lagged.
+pub const SCREEN_QUEUE: usize = 1024;
+/// The kernel send buffer of each connection. Linux's default lets a stuck
+/// screen soak up megabytes (some 15,000 alerts) before the server notices;
+/// capped, a stuck screen shows up in its queue within a few hundred events.
+const SOCKET_SEND_BUFFER: usize = 64 * 1024;
+/// How long shutdown waits for in-flight requests and screens.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves on `listener` until `shutdown` is cancelled, then closes every
+/// screen with 1001, finishes in-flight requests (within 5 s) and returns.
+pub async fn run(
+    listener: TcpListener,
+    cli: Cli,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let ingest_token = cli.ingest_token.clone().unwrap_or_else(|| {
+        let token = Secret::generate();
+        // Printed, not logged: it is for the person starting the server.
+        println!(
+            "noc-server: generated ingest token {} (set --ingest-token to keep one)",
+            token.expose()
+        );
+        token
+    });
+    let users = match &cli.users_file {
+        Some(path) => Auth::load_users(path)?,
+        None => Vec::new(),
+    };
+    let groups = Arc::new(match &cli.sites_file {
+        Some(path) => SiteGroups::load(path)?,
+        None => SiteGroups::default(),
+    });
+    let store = store::open(&cli.database)
+        .await
+        .with_context(|| format!("cannot open the alert store {:?}", cli.database))?;
+    let metrics = Metrics::default();
+    let hub = Hub::new(SCREEN_QUEUE, metrics.clone());
+    // A shared store (PostgreSQL) delivers every instance's events through
+    // its follower; otherwise the writer publishes what it commits.
+    let follower = store.clone().follower();
+    let local = follower.is_none().then(|| hub.clone() as Arc<dyn Publish>);
+    let (writer, writer_task) = Writer::start(store.clone(), local, metrics.clone());
+    let tasks = TaskTracker::new();
+    if let Some(follow) = follower {
+        tasks.spawn(follow(hub.clone(), shutdown.clone()));
+    }
+    if cli.demo {
+        tasks.spawn(demo::run(writer.clone(), shutdown.clone()));
+    }
+    let screen = Arc::new(ScreenContext {
+        store: store.clone(),
+        hub,
+        screens: Screens::new(metrics.clone()),
+        groups: groups.clone(),
+        heartbeat: cli.heartbeat_interval,
+        limits: cli.limits.clone(),
+        shutdown: shutdown.clone(),
+    });
+    let state = AppState::new(Shared {
+        store,
+        writer,
+        screen,
+        auth: Arc::new(Auth::new(&ingest_token, cli.viewer_token.as_ref(), users)),
+        groups,
+        metrics,
+        max_body: cli.max_body,
+        allowed_origins: Arc::new(
+            cli.allowed_origins
+                .iter()
+                .map(|o| normalize_origin(o))
+                .collect(),
+        ),
+        screen_slots: Arc::new(Semaphore::new(cli.limits.max_screens)),
+        tasks: tasks.clone(),
+    });
+    tracing::info!(addr = %listener.local_addr()?, database = %cli.database, "listening");
+    let tls = match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
+        _ => None,
+    };
+    let app = routes::app(state);
+    match tls {
+        None => {
+            let listener = SharedTcpListener(listener.tap_io(tune_socket));
+            serve(listener, app, &shutdown).await?
+        }
+        Some(acceptor) => {
+            let listener = tls::TlsListener::new(listener, acceptor, tune_socket);
+            serve(listener, app, &shutdown).await?
+        }
+    }
+    tasks.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some screens did not close within 5 s");
+    }
+    // Every handle to the writer is gone now: it drains its queue and ends.
+    if tokio::time::timeout(SHUTDOWN_GRACE, writer_task)
+        .await
+        .is_err()
+    {
+        tracing::warn!("pending writes did not finish within 5 s");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves `app` on `listener` until `shutdown`, then waits at most 5 s
+/// for in-flight requests.
+async fn serve<L>(
+    listener: L,
+    app: axum::Router,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+    for<'a> Peer: axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<Peer>())
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .into_future();
+    tokio::select! {
+        result = server => result.context("the HTTP server failed")?,
+        () = async { shutdown.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
+            tracing::warn!("in-flight requests did not finish within 5 s; stopping anyway");
+        }
+    }
+    Ok(())
+}
+
+/// Per-connection socket options: no Nagle delay (an alert is one small
+/// frame that must leave now) and a small send buffer (see
+/// [`SOCKET_SEND_BUFFER`]).
+fn tune_socket(tcp: &mut TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+    }
+    if let Err(e) = socket2::SockRef::from(&*tcp).set_send_buffer_size(SOCKET_SEND_BUFFER) {
+        tracing::debug!(error = %e, "cannot cap the socket send buffer");
+    }
+}
