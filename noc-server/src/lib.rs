@@ -49,7 +49,7 @@
 //!   and the seq rules at the boundary: [`outlet`] and
 //!   `screen/connection.rs`.
 //! - Heartbeats, `rtt_ms`, silent and stalled screens, close codes:
-//!   `screen/connection.rs`; the message rate:
+//!   `screen/connection.rs` and `screen/heartbeat.rs`; the message rate:
 //!   `screen/rate.rs`; screens, origins and site counts refused at the
 //!   door: `routes/ws.rs`.
 //! - Several instances on one PostgreSQL: `store/postgres.rs`.

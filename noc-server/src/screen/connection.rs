@@ -18,6 +18,7 @@ use tokio::time::{Instant, interval_at, timeout};
 use tungstenite::protocol::CloseFrame;
 use tungstenite::{Error as WsError, Message};
 
+use super::heartbeat::{Unanswered, ping_seconds};
 use super::io::{Broken, Sink, Ws};
 use super::rate::{RateLimit, Verdict};
 use super::registry::ScreenHandle;
@@ -65,7 +66,7 @@ pub struct Connection {
     sink: Sink,
     filter: SiteFilter,
     last_heard: Instant,
-    heartbeat_sent: Option<Instant>,
+    unanswered: Unanswered,
     rate: RateLimit,
 }
 
@@ -85,7 +86,7 @@ impl Connection {
             sink,
             filter,
             last_heard: Instant::now(),
-            heartbeat_sent: None,
+            unanswered: Unanswered::default(),
             rate,
         }
     }
@@ -208,8 +209,8 @@ impl Connection {
         self.last_heard = now;
         self.screen.seen();
         match message {
-            Message::Pong(_) => {
-                self.measure_rtt();
+            Message::Pong(payload) => {
+                self.answered(ping_seconds(&payload));
                 Ok(())
             }
             // Pings are answered by tungstenite; Close is handled by the
@@ -241,17 +242,20 @@ impl Connection {
                 sites,
                 min_severity,
             }) => self.subscribe(sites, min_severity).await,
-            Ok(ClientMessage::Pong { .. }) => {
-                self.measure_rtt();
+            Ok(ClientMessage::Pong { ts }) => {
+                self.answered(ts);
                 Ok(())
             }
             Err(e) => self.send_error(e.0).await,
         }
     }
 
-    fn measure_rtt(&self) {
-        if let Some(sent) = self.heartbeat_sent {
-            self.screen.set_rtt(sent.elapsed());
+    /// An answer to the heartbeat of `ts` (a pong or a Pong frame): its
+    /// round trip is the screen's `rtt_ms`. One that answers no heartbeat
+    /// waiting for it measures nothing.
+    fn answered(&mut self, ts: Option<i64>) {
+        if let Some(rtt) = ts.and_then(|ts| self.unanswered.answered(ts, Instant::now())) {
+            self.screen.set_rtt(rtt);
         }
     }
 
@@ -285,15 +289,16 @@ impl Connection {
             ));
         }
         let ts = chrono::Utc::now().timestamp();
+        // The clock starts before the heartbeat is written: a write that
+        // waits for the socket is part of the round trip, not hidden from it.
+        self.unanswered.sent(ts, Instant::now());
         self.sub
             .outlet()
             .send(text_frame(ServerMessage::Heartbeat { ts }.to_json()));
         // Into the outlet too, right behind the heartbeat.
         ws.send(Message::Ping(ts.to_be_bytes().to_vec().into()))
             .await?;
-        self.flush().await?;
-        self.heartbeat_sent = Some(Instant::now());
-        Ok(())
+        self.flush().await
     }
 }
 

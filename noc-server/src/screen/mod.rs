@@ -8,6 +8,8 @@
 //! - `io`: where a screen's frames are written: tungstenite's writes go
 //!   into the outlet, and the outlet goes out to the shared socket or, over
 //!   TLS, through the connection's own stream.
+//! - `heartbeat`: which heartbeats wait for an answer, so that a pong sets
+//!   `rtt_ms` only from the heartbeat it answers.
 //! - `rate`: the token bucket over what a screen sends.
 //! - [`registry`]: the connected screens as `/api/v1/screens` lists them.
 //!
@@ -16,6 +18,7 @@
 //! socket did not take them all or the screen lagged.
 
 mod connection;
+mod heartbeat;
 mod io;
 mod rate;
 pub mod registry;
