@@ -206,6 +206,16 @@ impl Outlet {
         p.drop_events();
     }
 
+    /// Like [`Outlet::close`], for a screen that does not read: its own
+    /// frames (snapshot, heartbeats) are dropped as well, so that the close
+    /// frame queued next is not stuck behind them. Only the rest of a frame
+    /// already partly written stays (cutting it would break the stream).
+    pub fn abandon(&self) {
+        let mut p = self.lock();
+        p.closed = true;
+        p.drop_unwritten(false);
+    }
+
     /// Queues `snapshot` (taken at `seq`), then the held events it does not
     /// contain, and lets events through again. Write with [`Outlet::flush`].
     pub fn resume(&self, snapshot: Bytes, seq: u64) {
@@ -253,8 +263,23 @@ impl Outlet {
         Flushed::Done
     }
 
-    /// Takes everything queued, for a screen that writes through its own
-    /// stream (TLS).
+    /// The unwritten bytes of the oldest queued frame, for a screen that
+    /// writes through its own stream (TLS); mark what the stream took with
+    /// [`Outlet::advance`]. Written a piece at a time like this, a write
+    /// that is given up leaves the queue exact.
+    pub fn front(&self) -> Option<Bytes> {
+        let p = self.lock();
+        let front = p.queue.front()?;
+        Some(front.bytes.slice(p.written..))
+    }
+
+    /// Marks `n` more bytes of [`Outlet::front`] as written.
+    pub fn advance(&self, n: usize) {
+        self.lock().advance(n);
+    }
+
+    /// Takes everything queued (for tests).
+    #[cfg(test)]
     pub fn take_queued(&self) -> Vec<Bytes> {
         let mut p = self.lock();
         let written = std::mem::take(&mut p.written);
@@ -312,10 +337,16 @@ impl Pending {
     /// Drops held and queued events, except a frame already partly
     /// written (cutting it would break the stream).
     fn drop_events(&mut self) {
+        self.drop_unwritten(true);
+    }
+
+    /// Drops held and queued events, and the screen's own frames too unless
+    /// `keep_own`; never the rest of a frame already partly written.
+    fn drop_unwritten(&mut self, keep_own: bool) {
         let partial = self.written > 0;
         let mut index = 0;
         self.queue.retain(|c| {
-            let keep = !c.event || (partial && index == 0);
+            let keep = (keep_own && !c.event) || (partial && index == 0);
             index += 1;
             keep
         });
@@ -391,6 +422,20 @@ mod tests {
         outlet.pause();
         outlet.resume(Bytes::from_static(b"T"), 1);
         assert_eq!(bytes_of(outlet.take_queued()), "SHT");
+    }
+
+    #[test]
+    fn abandoning_keeps_only_the_rest_of_a_partly_written_frame() {
+        let outlet = Outlet::new(None, 8);
+        outlet.resume(Bytes::from_static(b"SNAP"), 0);
+        outlet.offer(&[&frame(1, "event")]);
+        outlet.send(Bytes::from_static(b"H"));
+        outlet.advance(2);
+        assert_eq!(outlet.front().as_deref(), Some(&b"AP"[..]));
+        outlet.abandon();
+        outlet.send(Bytes::from_static(b"C"));
+        assert_eq!(bytes_of(outlet.take_queued()), "APC");
+        assert_eq!(outlet.offer(&[&frame(2, "late")]), (0, false), "closed");
     }
 
     /// A connected pair with small kernel buffers, so that the socket fills.

@@ -5,6 +5,8 @@
 mod common;
 
 use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{INGEST, Screen, TestServer, alert, within};
@@ -45,7 +47,7 @@ async fn follow_until(screen: &mut Screen, marker: &str) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_snapshot_live_boundary_loses_and_repeats_nothing() {
-    let server = std::sync::Arc::new(TestServer::start(&[]).await);
+    let server = Arc::new(TestServer::start(&[]).await);
     let posters: Vec<_> = (0..4)
         .map(|p| {
             let server = server.clone();
@@ -78,12 +80,12 @@ async fn the_snapshot_live_boundary_loses_and_repeats_nothing() {
 }
 
 /// A client whose socket takes little before the server's writes block.
-async fn slow_screen(server: &TestServer) -> Screen {
+async fn slow_screen(server: &TestServer, query: &str) -> Screen {
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     socket.set_recv_buffer_size(4096).expect("rcvbuf");
     let stream = socket.connect(server.addr).await.expect("connect");
     let (ws, _) = tokio_tungstenite::client_async(
-        server.ws_url(""),
+        server.ws_url(query),
         tokio_tungstenite::MaybeTlsStream::Plain(stream),
     )
     .await
@@ -94,7 +96,7 @@ async fn slow_screen(server: &TestServer) -> Screen {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_screen_that_stops_reading_gets_a_lagged_snapshot_and_others_keep_up() {
     let server = TestServer::start(&[]).await;
-    let mut stuck = slow_screen(&server).await;
+    let mut stuck = slow_screen(&server, "").await;
     stuck.snapshot().await;
     let mut healthy = Screen::connect(&server.ws_url("")).await;
     healthy.snapshot().await;
@@ -315,4 +317,81 @@ async fn the_binary_exits_0_on_sigterm_after_closing_screens() {
     assert_eq!(close, Some(1001));
     let status = within("the exit", child.wait()).await.expect("wait");
     assert_eq!(status.code(), Some(0));
+}
+
+/// Reads `frames` until the stream ends, pausing 20 ms after each text
+/// frame until `hurry` is set; returns the text frames read and the close
+/// code, if a Close came.
+async fn read_slowly(
+    mut frames: impl futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
+    + Unpin,
+    hurry: Arc<AtomicBool>,
+) -> (usize, Option<u16>) {
+    let mut texts = 0;
+    while let Some(Ok(frame)) = frames.next().await {
+        match frame {
+            Message::Text(_) => {
+                texts += 1;
+                if !hurry.load(Ordering::Relaxed) {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            Message::Close(frame) => return (texts, frame.map(|f| u16::from(f.code))),
+            _ => {}
+        }
+    }
+    (texts, None)
+}
+
+/// 100 alerts of about 4 KB each, ids `<prefix>-<n>`.
+fn long_alerts(prefix: &str) -> serde_json::Value {
+    let body: Vec<_> = (0..100)
+        .map(|i| json!({"id": format!("{prefix}-{i}"), "site": "A", "severity": "info", "message": "m".repeat(4000)}))
+        .collect();
+    json!(body)
+}
+
+/// A screen that keeps answering but reads far slower than the server
+/// writes: the write it is waiting for cannot finish within three heartbeat
+/// intervals. It is closed with 1008, and the close frame is not stuck
+/// behind the events still queued for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_too_slow_to_read_is_closed_with_1008() {
+    let server = TestServer::start(&["--heartbeat-interval", "200ms"]).await;
+    let mut screen = slow_screen(&server, "client=slow").await;
+    screen.snapshot().await;
+    let (mut sink, stream) = screen.ws.split();
+    // Signs of life, so that it is not closed for silence instead.
+    let alive = tokio::spawn(async move {
+        while sink
+            .send(Message::text(r#"{"event":"pong"}"#))
+            .await
+            .is_ok()
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let hurry = Arc::new(AtomicBool::new(false));
+    let reader = tokio::spawn(read_slowly(stream, hurry.clone()));
+    // 1.6 MB of events, far more than the socket buffers hold, and far
+    // more than the screen reads in three heartbeat intervals.
+    for batch in 0..4 {
+        server.post_ok(&long_alerts(&format!("s{batch}"))).await;
+    }
+    // Once the server has given up on it (the screen leaves the list), the
+    // screen reads as fast as it can, to take what the server still sends.
+    within("the slow screen to leave the list", async {
+        while server.get_json("/api/v1/screens").await != json!([]) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    hurry.store(true, Ordering::Relaxed);
+    let (read, code) = within("the slow screen's stream to end", reader)
+        .await
+        .expect("reader");
+    assert_eq!(code, Some(1008), "closed with 1008 after {read} messages");
+    assert!(read < 400, "the queued events were dropped: {read} read");
+    alive.abort();
+    server.stop().await;
 }

@@ -5,9 +5,10 @@
 //!
 //! How it ends, in close codes (RFC 6455): 1000 for a screen silent for
 //! three heartbeat intervals, 1001 on shutdown, 1008 for a screen that
-//! floods, 1009 for a message too big, 1011 when the store cannot give a
-//! snapshot. A write that cannot finish within three heartbeat intervals
-//! ends the connection without a close frame.
+//! floods or that does not read (no write went through for three
+//! intervals), 1009 for a message too big, 1011 when the store cannot give
+//! a snapshot. Every close frame goes out if the socket takes it within
+//! [`CLOSE_GRACE`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,18 +35,22 @@ const POLICY: u16 = 1008;
 const TOO_BIG: u16 = 1009;
 const INTERNAL: u16 = 1011;
 
-/// How long a closing screen has to take what is still queued for it.
+/// How long a closing screen has to take its close frame and answer it.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// Why a connection ended, when it was not the screen's own choice.
 enum End {
     /// Close with this code and reason.
     Close(u16, &'static str),
+    /// No write went through for three heartbeat intervals: the screen does
+    /// not read. Closed with 1008, after dropping what waits for it.
+    Stalled,
     /// The socket failed; nothing more can be sent.
     Broken,
 }
 
 const SHUTTING_DOWN: End = End::Close(GOING_AWAY, "server shutting down");
+const STALLED_REASON: &str = "not reading: no write went through for three heartbeat intervals";
 
 impl From<WsError> for End {
     fn from(_: WsError) -> Self {
@@ -100,21 +105,40 @@ impl Connection {
     /// Serves the screen, then closes the connection.
     pub async fn run(mut self, mut ws: Ws) {
         let end = self.serve(&mut ws).await;
-        self.sub.outlet().close();
-        if let Err(End::Close(code, reason)) = end {
-            let close = Message::Close(Some(CloseFrame {
+        // A closing screen is no longer listed, nor offered events.
+        let Connection {
+            screen, sub, sink, ..
+        } = self;
+        drop(screen);
+        let outlet = sub.outlet().clone();
+        drop(sub);
+        let close = match end {
+            Ok(()) | Err(End::Broken) => {
+                outlet.close();
+                None
+            }
+            Err(End::Close(code, reason)) => {
+                outlet.close();
+                Some((code, reason))
+            }
+            Err(End::Stalled) => {
+                tracing::info!("closing a screen that does not read");
+                outlet.abandon();
+                Some((POLICY, STALLED_REASON))
+            }
+        };
+        if let Some((code, reason)) = close {
+            let frame = CloseFrame {
                 code: code.into(),
                 reason: reason.into(),
-            }));
-            let _ = ws.send(close).await;
+            };
+            let _ = ws.send(Message::Close(Some(frame))).await;
         }
         // Lets tungstenite queue what it still owes, such as its answer to
         // the screen's own close frame.
         let _ = ws.flush().await;
-        // What is still queued (a close frame, tungstenite's answer to the
-        // screen's own close) goes out if the socket takes it soon.
         if !matches!(end, Err(End::Broken)) {
-            let _ = timeout(CLOSE_GRACE, self.sink.write_out(self.sub.outlet())).await;
+            let _ = timeout(CLOSE_GRACE, finish(sink, &outlet, &mut ws)).await;
         }
     }
 
@@ -155,14 +179,14 @@ impl Connection {
         self.flush().await
     }
 
-    /// Writes everything the outlet holds, or fails when the socket takes
-    /// nothing for [`Connection::dead_after`].
+    /// Writes everything the outlet holds. A write that cannot finish
+    /// within [`Connection::dead_after`] means the screen does not read.
     async fn flush(&mut self) -> Result<(), End> {
         let dead_after = self.dead_after();
-        let written = timeout(dead_after, self.sink.write_out(self.sub.outlet()))
+        timeout(dead_after, self.sink.write_out(self.sub.outlet()))
             .await
-            .map_err(|_| End::Broken)?;
-        Ok(written?)
+            .map_err(|_| End::Stalled)?
+            .map_err(End::from)
     }
 
     /// Reads a snapshot for the current filter and queues it, then the
@@ -300,6 +324,17 @@ impl Connection {
             .await?;
         self.flush().await
     }
+}
+
+/// The end of a closing connection: writes what is still queued (the close
+/// frame last), then reads until the screen answers the close or goes. A
+/// socket torn down while the screen still sends is reset, and a reset
+/// throws away what was written but not yet delivered.
+async fn finish(mut sink: Sink, outlet: &crate::outlet::Outlet, ws: &mut Ws) {
+    if sink.write_out(outlet).await.is_err() {
+        return;
+    }
+    while let Some(Ok(_)) = ws.next().await {}
 }
 
 /// A read error: an over-long message or frame closes with 1009, others end

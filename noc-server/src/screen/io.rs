@@ -68,7 +68,9 @@ impl From<io::Error> for Broken {
 
 impl Sink {
     /// Writes everything `outlet` holds, waiting for the socket as long as it
-    /// takes.
+    /// takes. Cancel-safe: the outlet knows at every moment what has been
+    /// written, so a write given up (a timeout, shutdown) leaves a queue
+    /// that a close frame can still follow.
     pub async fn write_out(&mut self, outlet: &Outlet) -> Result<(), Broken> {
         match self {
             Sink::Shared(socket) => loop {
@@ -79,8 +81,11 @@ impl Sink {
                 }
             },
             Sink::Stream(stream) => {
-                for chunk in outlet.take_queued() {
-                    stream.write_all(&chunk).await?;
+                while let Some(chunk) = outlet.front() {
+                    match stream.write(&chunk).await? {
+                        0 => return Err(Broken),
+                        n => outlet.advance(n),
+                    }
                 }
                 Ok(stream.flush().await?)
             }
