@@ -47,19 +47,22 @@ pub async fn run(writer: Writer, shutdown: CancellationToken) {
     let mut rng = StdRng::from_os_rng();
     let mut active: Vec<String> = Vec::new();
     let mut next = 1u64;
-    // A first picture at once, then a steady trickle.
-    for _ in 0..8 {
-        step(&writer, &mut rng, &mut active, &mut next, false).await;
-    }
-    loop {
-        let pause = Duration::from_millis(rng.random_range(1500..4000));
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(pause) => {
-                let resolve = active.len() > 12 || (active.len() > 3 && rng.random_bool(0.4));
-                step(&writer, &mut rng, &mut active, &mut next, resolve).await;
-            }
+    let feed = async {
+        // A first picture at once, then a steady trickle.
+        for _ in 0..8 {
+            step(&writer, &mut rng, &mut active, &mut next, false).await;
         }
+        loop {
+            let pause = Duration::from_millis(rng.random_range(1500..4000));
+            tokio::time::sleep(pause).await;
+            let resolve = active.len() > 12 || (active.len() > 3 && rng.random_bool(0.4));
+            step(&writer, &mut rng, &mut active, &mut next, resolve).await;
+        }
+    };
+    // A write stuck in a stuck store must not hold up shutdown either.
+    tokio::select! {
+        () = shutdown.cancelled() => {}
+        () = feed => {}
     }
 }
 

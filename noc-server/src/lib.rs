@@ -9,7 +9,7 @@
 //! never imports one above it.
 //!
 //! - [`server`]: [`run`], the one seam that `main` and the tests share:
-//!   builds the parts, serves, and shuts down.
+//!   builds the parts, serves, and shuts down within one 5 s deadline.
 //! - [`routes`]: the HTTP surface ([`routes::app`], [`routes::AppState`]):
 //!   webhook, REST API, Alertmanager webhook, WebSocket admission, health,
 //!   metrics, the browser screen; extractors and the JSON body.
@@ -53,7 +53,7 @@
 //!   `screen/rate.rs`; screens, origins and site counts refused at the
 //!   door: `routes/ws.rs`.
 //! - Several instances on one PostgreSQL: `store/postgres.rs`.
-//! - Shutdown: [`server`].
+//! - Shutdown and its 5 s: [`server`].
 
 pub mod auth;
 pub mod change;

@@ -1,6 +1,11 @@
 //! The server as a whole: [`run`] builds the parts from the flags (store,
 //! hub, writer, screens, routes), serves until the shutdown token is
-//! cancelled, then stops.
+//! cancelled, then stops within one deadline.
+//!
+//! Shutdown has [`SHUTDOWN_GRACE`] in all, from the moment the token is
+//! cancelled: in-flight requests, the screens' closing handshakes and the
+//! writer's last commits all run at once within it, and whatever is not
+//! done by then is left behind.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,6 +15,7 @@ use anyhow::Context;
 use axum::serve::ListenerExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio::time::{Instant, timeout_at};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -31,11 +37,12 @@ pub const SCREEN_QUEUE: usize = 1024;
 /// screen soak up megabytes (some 15,000 alerts) before the server notices;
 /// capped, a stuck screen shows up in its queue within a few hundred events.
 const SOCKET_SEND_BUFFER: usize = 64 * 1024;
-/// How long shutdown waits for in-flight requests and screens.
+/// How long shutdown may take in all (the contract's 5 s).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Serves on `listener` until `shutdown` is cancelled, then closes every
-/// screen with 1001, finishes in-flight requests (within 5 s) and returns.
+/// screen with 1001, finishes in-flight requests and pending writes, and
+/// returns: within 5 s of the cancel, whatever is still running.
 pub async fn run(
     listener: TcpListener,
     cli: Cli,
@@ -107,7 +114,7 @@ pub async fn run(
         _ => None,
     };
     let app = routes::app(state);
-    match tls {
+    let deadline = match tls {
         None => {
             let listener = SharedTcpListener(listener.tap_io(tune_socket));
             serve(listener, app, &shutdown).await?
@@ -116,32 +123,29 @@ pub async fn run(
             let listener = tls::TlsListener::new(listener, acceptor, tune_socket);
             serve(listener, app, &shutdown).await?
         }
-    }
+    };
+    // The screens and the writer had the same deadline as the requests,
+    // and have been closing since the cancel.
     tasks.close();
-    if tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!("some screens did not close within 5 s");
+    if timeout_at(deadline, tasks.wait()).await.is_err() {
+        tracing::warn!("some screens had not closed when the shutdown grace ran out");
     }
-    // Every handle to the writer is gone now: it drains its queue and ends.
-    if tokio::time::timeout(SHUTDOWN_GRACE, writer_task)
-        .await
-        .is_err()
-    {
-        tracing::warn!("pending writes did not finish within 5 s");
+    // Every handle to the writer is gone once the requests and the demo
+    // are: it drains its queue and ends.
+    if timeout_at(deadline, writer_task).await.is_err() {
+        tracing::warn!("pending writes had not finished when the shutdown grace ran out");
     }
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Serves `app` on `listener` until `shutdown`, then waits at most 5 s
-/// for in-flight requests.
+/// Serves `app` on `listener` until `shutdown`, then waits for in-flight
+/// requests until the shutdown's deadline, which it returns.
 async fn serve<L>(
     listener: L,
     app: axum::Router,
     shutdown: &CancellationToken,
-) -> anyhow::Result<()>
+) -> anyhow::Result<Instant>
 where
     L: axum::serve::Listener<Addr = SocketAddr>,
     for<'a> Peer: axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
@@ -149,13 +153,19 @@ where
     let server = axum::serve(listener, app.into_make_service_with_connect_info::<Peer>())
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .into_future();
-    tokio::select! {
-        result = server => result.context("the HTTP server failed")?,
-        () = async { shutdown.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
-            tracing::warn!("in-flight requests did not finish within 5 s; stopping anyway");
+    tokio::pin!(server);
+    let deadline = tokio::select! {
+        result = &mut server => {
+            result.context("the HTTP server failed")?;
+            return Ok(Instant::now() + SHUTDOWN_GRACE);
         }
+        () = shutdown.cancelled() => Instant::now() + SHUTDOWN_GRACE,
+    };
+    match timeout_at(deadline, server).await {
+        Ok(result) => result.context("the HTTP server failed")?,
+        Err(_) => tracing::warn!("in-flight requests did not finish within 5 s; stopping anyway"),
     }
-    Ok(())
+    Ok(deadline)
 }
 
 /// Per-connection socket options: no Nagle delay (an alert is one small

@@ -180,13 +180,16 @@ impl Connection {
     }
 
     /// Writes everything the outlet holds. A write that cannot finish
-    /// within [`Connection::dead_after`] means the screen does not read.
+    /// within [`Connection::dead_after`] means the screen does not read;
+    /// nor does shutdown wait for it.
     async fn flush(&mut self) -> Result<(), End> {
         let dead_after = self.dead_after();
-        timeout(dead_after, self.sink.write_out(self.sub.outlet()))
-            .await
-            .map_err(|_| End::Stalled)?
-            .map_err(End::from)
+        tokio::select! {
+            biased;
+            written = self.sink.write_out(self.sub.outlet()) => Ok(written?),
+            () = self.ctx.shutdown.cancelled() => Err(SHUTTING_DOWN),
+            () = tokio::time::sleep(dead_after) => Err(End::Stalled),
+        }
     }
 
     /// Reads a snapshot for the current filter and queues it, then the

@@ -188,6 +188,20 @@ impl TestServer {
         }
     }
 
+    /// Stops the server as SIGTERM would and returns how long `run` took to
+    /// return, which it must do cleanly within `limit`.
+    pub async fn stop_timed(mut self, limit: Duration) -> Duration {
+        let started = tokio::time::Instant::now();
+        self.shutdown.cancel();
+        let task = self.task.take().expect("a running server");
+        tokio::time::timeout(limit, task)
+            .await
+            .unwrap_or_else(|_| panic!("the server did not stop within {limit:?}"))
+            .expect("server task")
+            .expect("server ran cleanly");
+        started.elapsed()
+    }
+
     /// Stops the server and drops its PostgreSQL test database, if any.
     pub async fn stop_and_drop_database(self) {
         let database = self.database.clone();
