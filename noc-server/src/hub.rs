@@ -1,6 +1,10 @@
 //! The fan-out hub: every committed event is numbered by the store,
-//! serialized and framed here once, and offered (shared, not copied) to the
-//! outlet of each connection whose filter wants it.
+//! serialized and framed once when it is published (an [`event::Frame`]),
+//! and offered (shared, not copied) to the outlet of each connection whose
+//! filter wants it. Events come in through [`Publish`], which is all the
+//! writer and the PostgreSQL follower know of the hub.
+//!
+//! [`event::Frame`]: crate::event::Frame
 //!
 //! Subscribers are indexed by site, so an event reaches only the
 //! connections that take its site (before or after the change) or take
@@ -28,8 +32,8 @@ const ROUND: usize = 64;
 /// a fan-out to 10,000 screens does not hold up the requests behind it.
 const YIELD_EVERY: usize = 256;
 
-/// The hub. Shared by the write path (publishes) and the connections
-/// (subscribe); cheap to reach through an `Arc`.
+/// The hub. Shared by the write path (publishes, through [`Publish`]) and
+/// the connections (subscribe); cheap to reach through an `Arc`.
 pub struct Hub {
     registry: Arc<Mutex<Registry>>,
     /// To the fan-out task, which ends when the hub is dropped.

@@ -2,7 +2,7 @@
 //! hub, writer, screens, routes), serves until the shutdown token is
 //! cancelled, then stops within one deadline.
 //!
-//! Shutdown has [`SHUTDOWN_GRACE`] in all, from the moment the token is
+//! Shutdown has 5 s (`SHUTDOWN_GRACE`) in all, from the moment the token is
 //! cancelled: in-flight requests, the screens' closing handshakes and the
 //! writer's last commits all run at once within it, and whatever is not
 //! done by then is left behind.

@@ -1,7 +1,7 @@
 //! `GET /ws/alerts`: admission of a wall screen. The token, the browser
 //! origin, the filter and its site count, and a free slot are checked here;
-//! then the connection is upgraded and handed to [`crate::screen::serve`],
-//! which runs it on the server's task tracker until it closes.
+//! then the upgrade is answered and [`crate::screen::serve`] runs the
+//! connection on the server's task tracker until it closes.
 
 use std::collections::HashMap;
 
@@ -64,24 +64,16 @@ pub async fn ws_alerts(
         ))
     })?;
     let response = upgrade.response();
+    let admitted = Admitted {
+        name,
+        addr: peer.addr,
+        filter,
+        socket: peer.socket,
+    };
     let ctx = state.screen.clone();
-    state.tasks.spawn(async move {
-        let upgraded = match upgrade.on_upgrade.await {
-            Ok(upgraded) => upgraded,
-            Err(e) => {
-                tracing::debug!(addr = %peer.addr, error = %e, "WebSocket upgrade failed");
-                return;
-            }
-        };
-        let admitted = Admitted {
-            name,
-            addr: peer.addr,
-            filter,
-            socket: peer.socket,
-        };
-        screen::serve(ctx, upgraded, admitted).await;
-        drop(slot);
-    });
+    state
+        .tasks
+        .spawn(screen::serve(ctx, upgrade.on_upgrade, admitted, slot));
     Ok(response)
 }
 

@@ -103,15 +103,11 @@ impl Connection {
     }
 
     /// Serves the screen, then closes the connection.
-    pub async fn run(mut self, mut ws: Ws) {
-        let end = self.serve(&mut ws).await;
+    pub async fn run(&mut self, ws: &mut Ws) {
+        let end = self.serve(ws).await;
         // A closing screen is no longer listed, nor offered events.
-        let Connection {
-            screen, sub, sink, ..
-        } = self;
-        drop(screen);
-        let outlet = sub.outlet().clone();
-        drop(sub);
+        self.screen.leave();
+        let outlet = self.sub.outlet();
         let close = match end {
             Ok(()) | Err(End::Broken) => {
                 outlet.close();
@@ -138,8 +134,19 @@ impl Connection {
         // the screen's own close frame.
         let _ = ws.flush().await;
         if !matches!(end, Err(End::Broken)) {
-            let _ = timeout(CLOSE_GRACE, finish(sink, &outlet, &mut ws)).await;
+            let _ = timeout(CLOSE_GRACE, self.finish(ws)).await;
         }
+    }
+
+    /// The end of a closing connection: writes what is still queued (the
+    /// close frame last), then reads until the screen answers the close or
+    /// goes. A socket torn down while the screen still sends is reset, and
+    /// a reset throws away what was written but not yet delivered.
+    async fn finish(&mut self, ws: &mut Ws) {
+        if self.sink.write_out(self.sub.outlet()).await.is_err() {
+            return;
+        }
+        while let Some(Ok(_)) = ws.next().await {}
     }
 
     async fn serve(&mut self, ws: &mut Ws) -> Result<(), End> {
@@ -327,17 +334,6 @@ impl Connection {
             .await?;
         self.flush().await
     }
-}
-
-/// The end of a closing connection: writes what is still queued (the close
-/// frame last), then reads until the screen answers the close or goes. A
-/// socket torn down while the screen still sends is reset, and a reset
-/// throws away what was written but not yet delivered.
-async fn finish(mut sink: Sink, outlet: &crate::outlet::Outlet, ws: &mut Ws) {
-    if sink.write_out(outlet).await.is_err() {
-        return;
-    }
-    while let Some(Ok(_)) = ws.next().await {}
 }
 
 /// A read error: an over-long message or frame closes with 1009, others end

@@ -1,7 +1,7 @@
 //! A wall screen's connection, once `routes/ws.rs` has admitted it (token,
-//! origin, sites, a free slot) and upgraded it to a WebSocket.
+//! origin, sites, a free slot) and answered its upgrade to a WebSocket.
 //!
-//! - [`serve`]: the connection's life, from its subscription to its close.
+//! - [`serve`]: the screen's task, from the upgrade to the close.
 //! - `connection`: the per-screen state machine: snapshot, then a
 //!   `select!` over its outlet, the socket, the heartbeat tick and the
 //!   shutdown token; how and why it ends (close codes).
@@ -27,10 +27,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::upgrade::Upgraded;
+use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use noc_shared::SiteFilter;
 use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::CancellationToken;
 use tungstenite::protocol::{Role, WebSocketConfig};
@@ -77,8 +78,25 @@ pub struct Admitted {
     pub socket: Option<Arc<OwnedWriteHalf>>,
 }
 
-/// Serves one screen on its upgraded connection until it closes.
-pub async fn serve(ctx: Arc<ScreenContext>, upgraded: Upgraded, screen: Admitted) {
+/// Serves one admitted screen, once its connection is upgraded, until it
+/// closes. `slot` (its place under `--max-screens`) is held until then.
+///
+/// This is the whole of a screen's task: what it is given is stored once
+/// in the task, and what it calls borrows, so that 10,000 idle screens do
+/// not each carry copies.
+pub async fn serve(
+    ctx: Arc<ScreenContext>,
+    on_upgrade: OnUpgrade,
+    screen: Admitted,
+    slot: OwnedSemaphorePermit,
+) {
+    let upgraded = match on_upgrade.await {
+        Ok(upgraded) => upgraded,
+        Err(e) => {
+            tracing::debug!(addr = %screen.addr, error = %e, "WebSocket upgrade failed");
+            return;
+        }
+    };
     let handle = ctx.screens.connect(
         screen.name,
         screen.addr,
@@ -95,10 +113,11 @@ pub async fn serve(ctx: Arc<ScreenContext>, upgraded: Upgraded, screen: Admitted
     };
     // tungstenite reads the connection and writes into the outlet.
     let io = tokio::io::join(read, OutletWriter(sub.outlet().clone()));
-    let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config(&ctx.limits))).await;
-    Connection::new(ctx, handle, sub, screen.filter, sink)
-        .run(ws)
-        .await;
+    let config = ws_config(&ctx.limits);
+    let mut ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+    let mut conn = Connection::new(ctx, handle, sub, screen.filter, sink);
+    conn.run(&mut ws).await;
+    drop(slot);
 }
 
 fn ws_config(limits: &Limits) -> WebSocketConfig {

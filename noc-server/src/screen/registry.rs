@@ -114,14 +114,20 @@ impl ScreenHandle {
     pub fn lagged(&self) {
         self.update(|i| i.lagged += 1);
     }
-}
 
-impl Drop for ScreenHandle {
-    fn drop(&mut self) {
+    /// Removes the screen from the list (a closing screen is no longer
+    /// connected); dropping the handle does the same if this was not done.
+    pub fn leave(&self) {
         if self.screens.lock().remove(&self.id).is_some() {
             if let Some(m) = &self.screens.metrics {
                 m.screens.dec();
             }
         }
+    }
+}
+
+impl Drop for ScreenHandle {
+    fn drop(&mut self) {
+        self.leave();
     }
 }
