@@ -1,9 +1,47 @@
 //! The alert as the server stores it and sends it.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::Severity;
+
+/// The site of an alert for every site: it reaches every screen, whatever
+/// its site filter (its minimum severity still applies).
+pub const EVERY_SITE: &str = "*";
+
+/// Where a write-back of an operator's action to the alert's source stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WritebackState {
+    /// Stored, not yet accepted by the source (it is retried with backoff).
+    Pending,
+    /// The source accepted it.
+    Done,
+    /// Given up after 24 hours of retries, or refused for good.
+    Failed,
+}
+
+impl WritebackState {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WritebackState::Pending => "pending",
+            WritebackState::Done => "done",
+            WritebackState::Failed => "failed",
+        }
+    }
+}
+
+/// The last write-back of an operator's action on this alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Writeback {
+    pub state: WritebackState,
+    /// What the source answered, or why it could not be reached.
+    #[serde(default)]
+    pub error: Option<String>,
+}
 
 /// Whether an alert still needs attention.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -25,8 +63,8 @@ impl Status {
 }
 
 /// One alert, with every field of the contract. Times are UTC and travel as
-/// RFC 3339; `host`, `resolved_at`, `acked_by` and `acked_at` are sent as
-/// `null` when unset.
+/// RFC 3339; optional fields are sent as `null` when unset, `labels` as
+/// `{}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
     /// The source's own identity (a Zabbix event id, `am-<fingerprint>`) or
@@ -47,6 +85,43 @@ pub struct Alert {
     pub acked_by: Option<String>,
     #[serde(default)]
     pub acked_at: Option<DateTime<Utc>>,
+    /// A longer text than the message, for the details view.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// A link back to the source's own page of this alert (`http(s)://`).
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Writes that reached the alert while active (1 at creation).
+    #[serde(default = "one")]
+    pub occurrences: u32,
+    /// The latest of those writes.
+    pub last_seen_at: DateTime<Utc>,
+    /// When the alert resolves by itself (it was posted with a `ttl`).
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub ack_note: Option<String>,
+    /// When the acknowledgement lapses by itself.
+    #[serde(default)]
+    pub ack_expires_at: Option<DateTime<Utc>>,
+    /// The silence that hides this alert from screens, if any.
+    #[serde(default)]
+    pub silenced_by: Option<String>,
+    /// Resolved and re-opened often lately: see the contract's rule.
+    #[serde(default)]
+    pub flapping: bool,
+    /// How many notes operators wrote on it.
+    #[serde(default)]
+    pub notes: u32,
+    /// The last write-back of an action to the source, `null` when none.
+    #[serde(default)]
+    pub writeback: Option<Writeback>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl Alert {
@@ -74,6 +149,18 @@ impl Alert {
             resolved_at: None,
             acked_by: None,
             acked_at: None,
+            description: None,
+            url: None,
+            labels: BTreeMap::new(),
+            occurrences: 1,
+            last_seen_at: at,
+            expires_at: None,
+            ack_note: None,
+            ack_expires_at: None,
+            silenced_by: None,
+            flapping: false,
+            notes: 0,
+            writeback: None,
         }
     }
 
@@ -85,6 +172,16 @@ impl Alert {
     /// True once someone acknowledged it (and it was not re-opened since).
     pub fn is_acked(&self) -> bool {
         self.acked_at.is_some()
+    }
+
+    /// True while a silence hides it.
+    pub fn is_silenced(&self) -> bool {
+        self.silenced_by.is_some()
+    }
+
+    /// True for an alert of every site (`site` is `"*"`).
+    pub fn is_everywhere(&self) -> bool {
+        self.site == EVERY_SITE
     }
 
     /// The display order of every screen: most severe first, then newest,

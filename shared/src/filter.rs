@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Alert, Severity};
+use crate::{Alert, EVERY_SITE, Severity};
 
 /// A screen's subscription. Sites are matched case-insensitively; `None`
 /// takes every site.
@@ -70,21 +70,25 @@ impl SiteFilter {
         severity >= self.min_severity && self.takes_site(site)
     }
 
-    /// Does this screen take `site` at all, whatever the severity?
+    /// Does this screen take `site` at all, whatever the severity? Every
+    /// screen takes [`EVERY_SITE`].
     pub fn takes_site(&self, site: &str) -> bool {
-        self.keys
-            .as_ref()
-            .is_none_or(|keys| keys.contains(&site_key(site)))
+        site == EVERY_SITE
+            || self
+                .keys
+                .as_ref()
+                .is_none_or(|keys| keys.contains(&site_key(site)))
     }
 
     /// [`SiteFilter::matches`] for a site already lower-cased (as
     /// [`site_key`] makes it): no allocation, for the fan-out's hot path.
     pub fn matches_key(&self, site_key: &str, severity: Severity) -> bool {
         severity >= self.min_severity
-            && self
-                .keys
-                .as_ref()
-                .is_none_or(|keys| keys.contains(site_key))
+            && (site_key == EVERY_SITE
+                || self
+                    .keys
+                    .as_ref()
+                    .is_none_or(|keys| keys.contains(site_key)))
     }
 
     /// [`SiteFilter::matches`] for a whole alert.
@@ -128,6 +132,17 @@ mod tests {
         assert!(f.matches("KILIMANJARO", Severity::Warning));
         assert!(!f.matches("Kilimanjaro", Severity::Info));
         assert!(!f.matches("Serengeti", Severity::Critical));
+    }
+
+    #[test]
+    fn an_alert_for_every_site_reaches_every_filter() {
+        let f = SiteFilter::new(Some(vec!["Kilimanjaro".into()]), Severity::Warning);
+        assert!(f.matches(EVERY_SITE, Severity::Critical));
+        assert!(f.matches_key(EVERY_SITE, Severity::Warning));
+        assert!(
+            !f.matches(EVERY_SITE, Severity::Info),
+            "min severity applies"
+        );
     }
 
     #[test]

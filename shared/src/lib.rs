@@ -10,15 +10,26 @@
 //! - [`filter`]: [`SiteFilter`], the one `matches` that decides which screen
 //!   wants which alert, and [`parse_site_list`] for comma lists.
 //! - [`message`]: [`ServerMessage`] (tagged by `event`) and [`ClientMessage`].
+//! - [`profile`]: [`Profile`], a wall screen's configuration by name.
+//! - [`api`]: the REST API's other shapes: [`Note`], [`HistoryEntry`],
+//!   [`Silence`] and its [`Matcher`]s, [`SourceInfo`].
 
 pub mod alert;
+pub mod api;
 pub mod filter;
 pub mod message;
+pub mod profile;
 pub mod severity;
 
-pub use alert::{Alert, Status};
+pub use alert::{Alert, EVERY_SITE, Status, Writeback, WritebackState};
+pub use api::{
+    HistoryEntry, MatchOp, Matcher, Note, Silence, SilenceState, SourceInfo, SourceState,
+    WritebackCounts,
+};
 pub use filter::{SiteFilter, parse_site_list, site_key};
 pub use message::{
-    AlertEvent, ClientMessage, EventKind, ProtocolError, ServerMessage, Snapshot, SnapshotReason,
+    AlertEvent, ClientMessage, EventKind, EventReason, ProtocolError, ServerMessage, Snapshot,
+    SnapshotReason,
 };
+pub use profile::{Bell, Profile, ProfileView};
 pub use severity::{Severity, UnknownSeverity};

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{Alert, Severity};
+use crate::{Alert, Note, Profile, Severity};
 
 /// Why a snapshot was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +16,8 @@ pub enum SnapshotReason {
     Subscribe,
     /// The screen fell behind the live stream; this replaces its picture.
     Lagged,
+    /// The screen's profile changed; its filter may have too.
+    Profile,
 }
 
 /// The full current picture for one screen's filter.
@@ -34,26 +36,48 @@ pub struct Snapshot {
     pub alerts: Vec<Alert>,
     /// True when more alerts matched than the snapshot holds.
     pub truncated: bool,
+    /// The screen's profile (by its `client` name), `null` when it has none.
+    #[serde(default)]
+    pub profile: Option<Profile>,
 }
 
 /// One change to one alert, with the alert as it is after the change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertEvent {
     pub seq: u64,
+    /// Why the server made this change by itself (a clock ran out, a
+    /// silence started); absent for changes someone asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<EventReason>,
+    /// The note an `alert.noted` event adds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<Note>,
     #[serde(flatten)]
     pub alert: Alert,
 }
 
-/// The four kinds of alert event.
+/// The kinds of alert event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
     Created,
     Updated,
     Resolved,
     Acknowledged,
+    Unacknowledged,
+    Noted,
 }
 
 impl EventKind {
+    /// Every kind, for parsing and tests.
+    pub const ALL: [EventKind; 6] = [
+        EventKind::Created,
+        EventKind::Updated,
+        EventKind::Resolved,
+        EventKind::Acknowledged,
+        EventKind::Unacknowledged,
+        EventKind::Noted,
+    ];
+
     /// The `event` name on the wire, e.g. `alert.created`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -61,6 +85,60 @@ impl EventKind {
             EventKind::Updated => "alert.updated",
             EventKind::Resolved => "alert.resolved",
             EventKind::Acknowledged => "alert.acknowledged",
+            EventKind::Unacknowledged => "alert.unacknowledged",
+            EventKind::Noted => "alert.noted",
+        }
+    }
+
+    /// The kind named `name` on the wire.
+    pub fn from_name(name: &str) -> Option<Self> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl Serialize for EventKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for EventKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        EventKind::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown event {name:?}")))
+    }
+}
+
+/// Why the server changed an alert by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventReason {
+    /// Its `ttl` ran out: `alert.resolved`.
+    Expired,
+    /// Its acknowledgement's expiry came: `alert.unacknowledged`.
+    AckExpired,
+    /// A silence started, ended or was deleted: `silenced_by` changed.
+    Silence,
+    /// It started or stopped flapping.
+    Flapping,
+    /// The write-back of an action to its source moved on (done, failed).
+    Writeback,
+    /// A reason this build does not know (a newer server).
+    #[serde(other)]
+    Other,
+}
+
+impl EventReason {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventReason::Expired => "expired",
+            EventReason::AckExpired => "ack-expired",
+            EventReason::Silence => "silence",
+            EventReason::Flapping => "flapping",
+            EventReason::Writeback => "writeback",
+            EventReason::Other => "other",
         }
     }
 }
@@ -80,6 +158,17 @@ pub enum ServerMessage {
     AlertResolved(AlertEvent),
     #[serde(rename = "alert.acknowledged")]
     AlertAcknowledged(AlertEvent),
+    #[serde(rename = "alert.unacknowledged")]
+    AlertUnacknowledged(AlertEvent),
+    #[serde(rename = "alert.noted")]
+    AlertNoted(AlertEvent),
+    /// The screen's profile changed (`null`: removed); a snapshot with
+    /// `"reason":"profile"` follows.
+    #[serde(rename = "profile")]
+    Profile { profile: Option<Profile> },
+    /// Show the screen's name across the whole screen for 10 s.
+    #[serde(rename = "identify")]
+    Identify,
     /// Sent every heartbeat interval with a Ping frame; answer with a pong.
     #[serde(rename = "heartbeat")]
     Heartbeat { ts: i64 },
@@ -89,14 +178,28 @@ pub enum ServerMessage {
 }
 
 impl ServerMessage {
-    /// The message for an alert event of `kind`.
+    /// The message for an alert event of `kind`, with no reason or note.
     pub fn alert(kind: EventKind, seq: u64, alert: Alert) -> Self {
-        let event = AlertEvent { seq, alert };
+        ServerMessage::alert_event(
+            kind,
+            AlertEvent {
+                seq,
+                reason: None,
+                note: None,
+                alert,
+            },
+        )
+    }
+
+    /// The message for `event` as an event of `kind`.
+    pub fn alert_event(kind: EventKind, event: AlertEvent) -> Self {
         match kind {
             EventKind::Created => ServerMessage::AlertCreated(event),
             EventKind::Updated => ServerMessage::AlertUpdated(event),
             EventKind::Resolved => ServerMessage::AlertResolved(event),
             EventKind::Acknowledged => ServerMessage::AlertAcknowledged(event),
+            EventKind::Unacknowledged => ServerMessage::AlertUnacknowledged(event),
+            EventKind::Noted => ServerMessage::AlertNoted(event),
         }
     }
 
@@ -107,6 +210,8 @@ impl ServerMessage {
             ServerMessage::AlertUpdated(e) => Some((EventKind::Updated, e)),
             ServerMessage::AlertResolved(e) => Some((EventKind::Resolved, e)),
             ServerMessage::AlertAcknowledged(e) => Some((EventKind::Acknowledged, e)),
+            ServerMessage::AlertUnacknowledged(e) => Some((EventKind::Unacknowledged, e)),
+            ServerMessage::AlertNoted(e) => Some((EventKind::Noted, e)),
             _ => None,
         }
     }
