@@ -160,6 +160,8 @@ pub fn event_line(kind: EventKind, alert: &Alert) -> String {
             alert,
         ),
         EventKind::Acknowledged => line(alert.acked_at.unwrap_or(alert.updated_at), "ACKED", alert),
+        EventKind::Unacknowledged => line(alert.updated_at, "UNACKED", alert),
+        EventKind::Noted => line(alert.updated_at, "NOTED", alert),
     }
 }
 
@@ -206,6 +208,7 @@ mod tests {
             heartbeat_ms: 1000,
             alerts: vec![a, b],
             truncated: false,
+            profile: None,
         })));
         assert_eq!(
             out,
@@ -274,6 +277,7 @@ mod tests {
                 heartbeat_ms: 1000,
                 alerts: vec![alert("a", "Kampala", Severity::High, 1)],
                 truncated: false,
+                profile: None,
             }))
         };
         let mut printer = Printer::default();

@@ -75,6 +75,7 @@ fn snapshot(heartbeat_ms: u64) -> Message {
         heartbeat_ms,
         alerts: vec![],
         truncated: false,
+        profile: None,
     });
     Message::text(msg.to_json())
 }

@@ -223,6 +223,7 @@ impl Connection {
             heartbeat_ms: u64::try_from(self.ctx.heartbeat.as_millis()).unwrap_or(u64::MAX),
             alerts: snapshot.alerts,
             truncated: snapshot.truncated,
+            profile: None,
         });
         self.sub.outlet().resume(text_frame(message.to_json()), seq);
         self.flush().await

@@ -165,12 +165,10 @@ impl PostgresStore {
                     id: format!("event {seq}"),
                     what: e.to_string(),
                 })?;
-            let kind = match record.kind.as_str() {
-                "alert.created" => EventKind::Created,
-                "alert.updated" => EventKind::Updated,
-                "alert.resolved" => EventKind::Resolved,
-                _ => EventKind::Acknowledged,
-            };
+            let kind = EventKind::from_name(&record.kind).ok_or_else(|| StoreError::Corrupt {
+                id: format!("event {seq}"),
+                what: format!("unknown event kind {:?}", record.kind),
+            })?;
             hub.publish(&Event {
                 kind,
                 seq,

@@ -78,19 +78,22 @@ impl TryFrom<AlertRow> for Alert {
             "resolved" => Status::Resolved,
             _ => return Err(corrupt("status")),
         };
+        let created_at = time(row.created_at)?;
         Ok(Alert {
-            severity,
             status,
-            created_at: time(row.created_at)?,
             updated_at: time(row.updated_at)?,
             resolved_at: row.resolved_at.map(time).transpose()?,
             acked_at: row.acked_at.map(time).transpose()?,
-            id: row.id,
-            site: row.site,
-            message: row.message,
             host: row.host,
-            source: row.source,
             acked_by: row.acked_by,
+            ..Alert::new(
+                row.id,
+                row.site,
+                severity,
+                row.message,
+                row.source,
+                created_at,
+            )
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use chrono::TimeZone;
 use clap::Parser;
-use noc_shared::{AlertEvent, EventKind, ServerMessage, Snapshot, SnapshotReason, Status};
+use noc_shared::{EventKind, ServerMessage, Snapshot, SnapshotReason, Status};
 
 use super::update::NOTICE_FOR;
 use super::*;
@@ -53,6 +53,7 @@ pub(crate) fn snapshot(alerts: Vec<Alert>) -> Msg {
         heartbeat_ms: 30_000,
         alerts,
         truncated: false,
+        profile: None,
     })))
 }
 
@@ -117,6 +118,7 @@ fn an_alert_that_leaves_the_filter_leaves_the_screen() {
         heartbeat_ms: 1000,
         alerts: vec![alert("a", "Kilimanjaro", Severity::High, 1)],
         truncated: false,
+        profile: None,
     };
     snap.alerts
         .push(alert("b", "kilimanjaro", Severity::Info, 1));
@@ -365,7 +367,7 @@ fn unused_alert_event_body_is_ignored() {
     let mut app = App::new(&config(&[]), now);
     let mut a = alert("ghost", "S", Severity::High, 1);
     a.status = Status::Resolved;
-    let msg = ServerMessage::AlertResolved(AlertEvent { seq: 9, alert: a });
+    let msg = ServerMessage::alert(EventKind::Resolved, 9, a);
     update(&mut app, Msg::Net(NetEvent::Message(msg)), now);
     assert!(app.alerts.is_empty());
 }

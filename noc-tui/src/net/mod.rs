@@ -33,6 +33,9 @@ use crate::cli::Config;
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// What the network task tells the screen.
+// Each event is built once and moved through a channel into `update`;
+// boxing the message would cost an allocation per event for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum NetEvent {
     /// Dialling `url`; `attempt` counts tries since the last good link.

@@ -61,6 +61,7 @@ fn a_storm_of_1000_events_per_second_is_applied_in_full_and_drawn() {
                 heartbeat_ms: 30_000,
                 alerts: initial,
                 truncated: false,
+                profile: None,
             },
         ))),
         Now::current(),

@@ -149,6 +149,7 @@ async fn run(args: &Args) -> io::Result<Report> {
         heartbeat_ms: 30_000,
         alerts: storm::snapshot_alerts(args.pool),
         truncated: false,
+        profile: None,
     };
     let _ = events_tx
         .send(NetEvent::Message(ServerMessage::Snapshot(snapshot)))
