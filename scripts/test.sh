@@ -40,6 +40,8 @@ drop_test_databases() {
 if [ -n "${NOC_TEST_DATABASE_URL:-}" ]; then
     echo "== cargo test: the server's suite again, on PostgreSQL"
     drop_test_databases
-    NOC_TEST_STORE=postgres cargo test -p noc-server --tests
+    # The whole workspace, as above: `-p noc-server` alone would resolve
+    # dependencies' features differently and build everything a second time.
+    NOC_TEST_STORE=postgres cargo test --workspace --tests
     drop_test_databases
 fi
