@@ -53,8 +53,14 @@ pub struct Cli {
     pub listen: SocketAddr,
 
     /// Where alerts are stored: `sqlite://PATH` (created on first run) or
-    /// `postgres://…`.
-    #[arg(long, env = "NOC_DATABASE", default_value = "sqlite://noc.db")]
+    /// `postgres://…`. A password in it is shown as `***` wherever the
+    /// server prints the URL.
+    #[arg(
+        long,
+        env = "NOC_DATABASE",
+        default_value = "sqlite://noc.db",
+        hide_env_values = true
+    )]
     pub database: String,
 
     /// Token that webhooks present on `/internal/*`. When unset, one is
@@ -137,6 +143,38 @@ pub struct Limits {
     pub max_client_rate: u32,
 }
 
+/// `url` with its password (if any) replaced by `***`, for logs and errors.
+/// A string that is not a URL is shown as it is: it holds no password.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Cannot fail: the URL has a password, so it has a host.
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// `text` (an error's message) with the password of `url` replaced by
+/// `***`, however the error quoted it (as written, or decoded).
+pub fn scrub_password(text: &str, url: &str) -> String {
+    let Some(password) = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.password().map(str::to_owned))
+    else {
+        return text.to_owned();
+    };
+    let decoded = percent_decode(&password);
+    text.replace(&password, "***").replace(&decoded, "***")
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("p={s}").as_bytes())
+        .next()
+        .map_or_else(|| s.to_owned(), |(_, v)| v.into_owned())
+}
+
 fn parse_interval(s: &str) -> Result<Duration, String> {
     let d =
         humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. 250ms, 30s or 2m)"))?;
@@ -179,5 +217,17 @@ mod tests {
         assert_eq!(cli.heartbeat_interval, Duration::from_millis(250));
         assert!(!format!("{cli:?}").contains("hunter2"));
         assert!(Cli::try_parse_from(["noc-server", "--heartbeat-interval", "soon"]).is_err());
+    }
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        let url = "postgres://noc:p%40ss@db.example:5432/noc";
+        assert_eq!(redact_url(url), "postgres://noc:***@db.example:5432/noc");
+        assert_eq!(redact_url("sqlite://noc.db"), "sqlite://noc.db");
+        assert_eq!(redact_url("not a url"), "not a url");
+        assert_eq!(
+            scrub_password("bad p@ss and p%40ss", url),
+            "bad *** and ***"
+        );
     }
 }

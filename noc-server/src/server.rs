@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::Auth;
-use crate::config::{Cli, Secret};
+use crate::config::{Cli, Secret, redact_url, scrub_password};
 use crate::event::Publish;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
@@ -65,9 +65,14 @@ pub async fn run(
         Some(path) => SiteGroups::load(path)?,
         None => SiteGroups::default(),
     });
-    let store = store::open(&cli.database)
-        .await
-        .with_context(|| format!("cannot open the alert store {:?}", cli.database))?;
+    let store = store::open(&cli.database).await.map_err(|e| {
+        // The driver's error may quote the URL: neither shows its password.
+        anyhow::anyhow!(
+            "cannot open the alert store {}: {}",
+            redact_url(&cli.database),
+            scrub_password(&e.to_string(), &cli.database)
+        )
+    })?;
     let metrics = Metrics::default();
     let hub = Hub::new(SCREEN_QUEUE, metrics.clone());
     // A shared store (PostgreSQL) delivers every instance's events through
@@ -108,7 +113,7 @@ pub async fn run(
         screen_slots: Arc::new(Semaphore::new(cli.limits.max_screens)),
         tasks: tasks.clone(),
     });
-    tracing::info!(addr = %listener.local_addr()?, database = %cli.database, "listening");
+    tracing::info!(addr = %listener.local_addr()?, database = %redact_url(&cli.database), "listening");
     let tls = match (&cli.tls_cert, &cli.tls_key) {
         (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
         _ => None,
