@@ -6,7 +6,10 @@
 # installs anything itself: it skips what is missing and says so.
 set -euo pipefail
 
-packages=(chromium chromium-driver tmux zabbix-server-pgsql prometheus-alertmanager)
+# The real Zabbix stack: its server, its PHP API (run by PHP's own web
+# server), and zabbix_sender (shipped in zabbix-agent, which is not started).
+packages=(chromium chromium-driver tmux zabbix-server-pgsql zabbix-frontend-php php-cli php-pgsql
+    zabbix-agent prometheus-alertmanager)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,78 +6,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
-use common::{INGEST, Screen, TestServer, within};
+use common::media::{literal_block, params, read, run, yaml_parameters, zabbix_js_or_skip};
+use common::{INGEST, Screen, TestServer};
 use noc_shared::{EventKind, Severity, Status};
 use serde_json::Value;
-
-fn media_dir() -> PathBuf {
-    [env!("CARGO_MANIFEST_DIR"), "..", "scripts", "zabbix"]
-        .iter()
-        .collect()
-}
-
-fn read(name: &str) -> String {
-    let path = media_dir().join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn indent(line: &str) -> usize {
-    line.len() - line.trim_start_matches(' ').len()
-}
-
-/// The text of the YAML literal block (`key: |`) opened by the line
-/// `key_line`, as a YAML parser reads it (clip chomping: one final newline).
-fn literal_block(yaml: &str, key_line: &str) -> String {
-    let mut lines = yaml.lines().skip_while(|l| l.trim() != key_line);
-    let key = lines
-        .next()
-        .unwrap_or_else(|| panic!("no {key_line:?} line"));
-    let key_indent = indent(key);
-    let mut block: Vec<&str> = Vec::new();
-    let mut block_indent = None;
-    for line in lines {
-        if line.trim().is_empty() {
-            block.push("");
-            continue;
-        }
-        if indent(line) <= key_indent {
-            break;
-        }
-        let at = *block_indent.get_or_insert(indent(line));
-        assert!(indent(line) >= at, "under-indented block line {line:?}");
-        block.push(&line[at..]);
-    }
-    while block.last() == Some(&"") {
-        block.pop();
-    }
-    format!("{}\n", block.join("\n"))
-}
-
-/// The media type's parameters, name → value, as the YAML gives them.
-fn yaml_parameters(yaml: &str) -> BTreeMap<String, String> {
-    let mut params = BTreeMap::new();
-    let mut lines = yaml
-        .lines()
-        .skip_while(|l| l.trim() != "parameters:")
-        .skip(1)
-        .take_while(|l| {
-            l.trim_start().starts_with("- name:") || l.trim_start().starts_with("value:")
-        });
-    while let Some(name) = lines.next() {
-        let name = name.trim().trim_start_matches("- name:").trim();
-        let value = lines.next().expect("a value after each name");
-        let value = value.trim().trim_start_matches("value:").trim();
-        let value = value
-            .strip_prefix('\'')
-            .and_then(|v| v.strip_suffix('\''))
-            .map_or_else(|| value.to_owned(), |v| v.replace("''", "'"));
-        params.insert(name.to_owned(), value);
-    }
-    params
-}
 
 #[test]
 fn the_yaml_embeds_exactly_the_script_file() {
@@ -118,18 +51,25 @@ fn the_yaml_is_a_zabbix_6_0_webhook_media_type() {
         ("site", "{EVENT.TAGS.site}"),
         ("event_tags_json", "{EVENT.TAGSJSON}"),
         ("default_site", "unknown"),
+        ("event_date", "{EVENT.DATE}"),
+        ("event_time", "{EVENT.TIME}"),
+        ("event_update_date", "{EVENT.UPDATE.DATE}"),
+        ("event_update_time", "{EVENT.UPDATE.TIME}"),
+        ("event_recovery_date", "{EVENT.RECOVERY.DATE}"),
+        ("event_recovery_time", "{EVENT.RECOVERY.TIME}"),
+        ("event_status", "{EVENT.STATUS}"),
+        ("event_update_action", "{EVENT.UPDATE.ACTION}"),
+        ("event_update_message", "{EVENT.UPDATE.MESSAGE}"),
+        ("event_update_user", "{USER.FULLNAME}"),
+        ("trigger_id", "{TRIGGER.ID}"),
+        ("trigger_description", "{TRIGGER.DESCRIPTION}"),
+        ("zabbix_url", "{$ZABBIX.URL}"),
+        ("id_prefix", "zbx-"),
+        ("utc_offset", "+00:00"),
     ] {
         assert_eq!(params.get(name).map(String::as_str), Some(value), "{name}");
     }
     assert!(params.contains_key("noc_url") && params.contains_key("noc_token"));
-}
-
-/// `zabbix_js`, if installed.
-fn zabbix_js() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("zabbix_js"))
-        .find(|p| p.is_file())
 }
 
 /// Macro values as Zabbix resolves them for the problem event 48213 of
@@ -153,85 +93,18 @@ fn problem_macros() -> BTreeMap<&'static str, String> {
     ])
 }
 
-/// What Zabbix hands the script: the YAML's parameters with their macros
-/// resolved, and the URL and token set as a user would.
-fn params(
-    server: &TestServer,
-    token: &str,
-    macros: &BTreeMap<&str, String>,
-) -> serde_json::Map<String, Value> {
-    yaml_parameters(&read("media_noc.yaml"))
-        .into_iter()
-        .map(|(name, value)| {
-            let value = match name.as_str() {
-                "noc_url" => server.url(""),
-                "noc_token" => token.to_owned(),
-                _ => macros.get(value.as_str()).cloned().unwrap_or(value),
-            };
-            (name, Value::String(value))
-        })
-        .collect()
-}
-
-/// Runs the media type's script in `zabbix_js` with `params`; returns
-/// whether it succeeded, and its standard output and error.
-async fn run(zabbix_js: &Path, params: &serde_json::Map<String, Value>) -> (bool, String) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("params.json");
-    std::fs::write(&input, Value::Object(params.clone()).to_string()).expect("write params");
-    let mut command = tokio::process::Command::new(zabbix_js);
-    command
-        .arg("-s")
-        .arg(media_dir().join("noc-webhook.js"))
-        .arg("-i")
-        .arg(&input)
-        .args(["-t", "10"])
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    // libcurl would send even 127.0.0.1 through a configured proxy.
-    for var in [
-        "http_proxy",
-        "HTTP_PROXY",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-    ] {
-        command.env_remove(var);
-    }
-    let output = within("zabbix_js to finish", command.output())
-        .await
-        .expect("zabbix_js runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
-}
-
-macro_rules! require_zabbix_js {
-    () => {
-        match zabbix_js() {
-            Some(path) => path,
-            None => {
-                println!("skipped: zabbix_js not installed (run scripts/ci-setup.sh)");
-                return;
-            }
-        }
-    };
-}
-
 #[tokio::test]
 async fn problem_update_recovery_in_zabbix_js() {
-    let zabbix_js = require_zabbix_js!();
+    let Some(zabbix_js) = zabbix_js_or_skip() else {
+        return;
+    };
     let server = TestServer::start(&[]).await;
     let mut screen = Screen::connect(&server.ws_url("sites=Kilimanjaro")).await;
     screen.snapshot().await;
 
     // The problem.
     let mut macros = problem_macros();
-    let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
+    let (ok, out) = run(&zabbix_js, &params(&server.url(""), INGEST, &macros)).await;
     assert!(ok, "problem: {out}");
     assert!(out.contains("OK: alert.created zbx-48213"), "{out}");
     let problem = server.stored("zbx-48213").await;
@@ -259,7 +132,7 @@ async fn problem_update_recovery_in_zabbix_js() {
     macros.insert("{EVENT.UPDATE.STATUS}", "1".into());
     macros.insert("{EVENT.NSEVERITY}", "4".into());
     macros.insert("{EVENT.SEVERITY}", "High".into());
-    let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
+    let (ok, out) = run(&zabbix_js, &params(&server.url(""), INGEST, &macros)).await;
     assert!(ok, "update: {out}");
     let updated = server.stored("zbx-48213").await;
     assert_eq!(
@@ -272,7 +145,7 @@ async fn problem_update_recovery_in_zabbix_js() {
     macros.insert("{EVENT.UPDATE.STATUS}", "0".into());
     macros.insert("{EVENT.VALUE}", "0".into());
     macros.insert("{EVENT.RECOVERY.ID}", "48377".into());
-    let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
+    let (ok, out) = run(&zabbix_js, &params(&server.url(""), INGEST, &macros)).await;
     assert!(ok, "recovery: {out}");
     assert!(out.contains("OK: alert.resolved zbx-48213"), "{out}");
     let resolved = server.stored("zbx-48213").await;
@@ -294,7 +167,7 @@ async fn problem_update_recovery_in_zabbix_js() {
     // A comment on the resolved problem must not re-open its alert.
     macros.insert("{EVENT.UPDATE.STATUS}", "1".into());
     macros.insert("{EVENT.VALUE}", "1".into());
-    let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
+    let (ok, out) = run(&zabbix_js, &params(&server.url(""), INGEST, &macros)).await;
     assert!(ok, "update after recovery: {out}");
     assert_eq!(server.stored("zbx-48213").await.status, Status::Resolved);
     // Nor emit anything.
@@ -305,7 +178,9 @@ async fn problem_update_recovery_in_zabbix_js() {
 
 #[tokio::test]
 async fn site_severity_and_length_fallbacks_in_zabbix_js() {
-    let zabbix_js = require_zabbix_js!();
+    let Some(zabbix_js) = zabbix_js_or_skip() else {
+        return;
+    };
     let server = TestServer::start(&[]).await;
 
     // No `site` tag: {EVENT.TAGS.site} stays unresolved; a tag spelt
@@ -320,7 +195,7 @@ async fn site_severity_and_length_fallbacks_in_zabbix_js() {
     );
     macros.insert("{EVENT.NSEVERITY}", "{EVENT.NSEVERITY}".into());
     macros.insert("{EVENT.SEVERITY}", "Average".into());
-    let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
+    let (ok, out) = run(&zabbix_js, &params(&server.url(""), INGEST, &macros)).await;
     assert!(ok, "{out}");
     let alert = server.stored("zbx-501").await;
     assert_eq!(
@@ -334,7 +209,7 @@ async fn site_severity_and_length_fallbacks_in_zabbix_js() {
     macros.insert("{EVENT.TAGSJSON}", "[]".into());
     macros.insert("{EVENT.NSEVERITY}", "0".into());
     macros.insert("{EVENT.NAME}", "n".repeat(5000));
-    let mut p = params(&server, INGEST, &macros);
+    let mut p = params(&server.url(""), INGEST, &macros);
     p.insert("default_site".into(), Value::String("Serengeti".into()));
     let (ok, out) = run(&zabbix_js, &p).await;
     assert!(ok, "{out}");
@@ -354,7 +229,7 @@ async fn site_severity_and_length_fallbacks_in_zabbix_js() {
     ] {
         macros.insert("{EVENT.ID}", format!("60{n}"));
         macros.insert("{EVENT.NSEVERITY}", n.into());
-        let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
+        let (ok, out) = run(&zabbix_js, &params(&server.url(""), INGEST, &macros)).await;
         assert!(ok, "{out}");
         assert_eq!(
             server.stored(&format!("zbx-60{n}")).await.severity,
@@ -366,13 +241,15 @@ async fn site_severity_and_length_fallbacks_in_zabbix_js() {
 
 #[tokio::test]
 async fn recovery_of_a_problem_the_server_never_saw_is_stored_resolved() {
-    let zabbix_js = require_zabbix_js!();
+    let Some(zabbix_js) = zabbix_js_or_skip() else {
+        return;
+    };
     let server = TestServer::start(&[]).await;
     let mut macros = problem_macros();
     macros.insert("{EVENT.ID}", "700".into());
     macros.insert("{EVENT.VALUE}", "0".into());
     macros.insert("{EVENT.RECOVERY.ID}", "701".into());
-    let (ok, out) = run(&zabbix_js, &params(&server, INGEST, &macros)).await;
+    let (ok, out) = run(&zabbix_js, &params(&server.url(""), INGEST, &macros)).await;
     assert!(ok, "{out}");
     let alert = server.stored("zbx-700").await;
     assert_eq!(
@@ -384,11 +261,17 @@ async fn recovery_of_a_problem_the_server_never_saw_is_stored_resolved() {
 
 #[tokio::test]
 async fn a_refusal_fails_the_script_with_the_servers_words() {
-    let zabbix_js = require_zabbix_js!();
+    let Some(zabbix_js) = zabbix_js_or_skip() else {
+        return;
+    };
     let server = TestServer::start(&[]).await;
     let macros = problem_macros();
 
-    let (ok, out) = run(&zabbix_js, &params(&server, "not-the-token", &macros)).await;
+    let (ok, out) = run(
+        &zabbix_js,
+        &params(&server.url(""), "not-the-token", &macros),
+    )
+    .await;
     assert!(!ok, "a wrong token must fail the script: {out}");
     assert!(
         out.contains("NOC server answered HTTP 401: missing or wrong token"),
@@ -398,7 +281,7 @@ async fn a_refusal_fails_the_script_with_the_servers_words() {
     assert_eq!(all, serde_json::json!([]));
 
     // The media type as imported, before the URL is set.
-    let mut p = params(&server, INGEST, &macros);
+    let mut p = params(&server.url(""), INGEST, &macros);
     p.insert(
         "noc_url".into(),
         Value::String("<PLACE NOC SERVER URL>".into()),
@@ -411,7 +294,7 @@ async fn a_refusal_fails_the_script_with_the_servers_words() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().expect("addr")
     };
-    let mut p = params(&server, INGEST, &macros);
+    let mut p = params(&server.url(""), INGEST, &macros);
     p.insert("noc_url".into(), Value::String(format!("http://{down}")));
     let (ok, out) = run(&zabbix_js, &p).await;
     assert!(!ok, "an unreachable server must fail the script: {out}");

@@ -2,6 +2,8 @@
 //! a temporary SQLite file, real HTTP and WebSocket clients.
 #![allow(dead_code)] // each test binary uses a different part of this
 
+pub mod media;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
