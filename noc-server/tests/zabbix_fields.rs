@@ -240,6 +240,22 @@ async fn the_servers_own_write_back_is_not_sent_back() {
     );
     let (body, out) = recorder.send(&zabbix_js, &echo, &[]).await;
     assert!(body.is_some(), "{out}");
+
+    // An unacknowledgement by the write-back's own Zabbix user carries no
+    // message: the user tells it apart. Another user's is sent.
+    let mut unack = problem();
+    unack.insert("{EVENT.UPDATE.STATUS}", "1".into());
+    unack.insert("{EVENT.UPDATE.ACTION}", "unacknowledged".into());
+    unack.insert("{USER.USERNAME}", "noc".into());
+    let (body, out) = recorder
+        .send(&zabbix_js, &unack, &[("writeback_user", "noc")])
+        .await;
+    assert_eq!(body, None, "{out}");
+    unack.insert("{USER.USERNAME}", "irene".into());
+    let (body, out) = recorder
+        .send(&zabbix_js, &unack, &[("writeback_user", "noc")])
+        .await;
+    assert!(body.is_some(), "{out}");
 }
 
 /// A retried problem that arrives after its own recovery leaves the alert

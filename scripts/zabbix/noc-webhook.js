@@ -214,11 +214,18 @@ var Noc = {
         return ack;
     },
 
-    // An update the NOC server made itself (its write-back signs its
-    // messages " via NOC"): the server already shows it.
+    // An update the NOC server made itself: its write-back signs its
+    // messages " via NOC", and acts as the Zabbix user named in
+    // writeback_user (an unacknowledgement carries no message). The server
+    // already shows it.
     isEcho: function (params) {
-        return params.event_update_status === '1'
-            && / via NOC$/.test(Noc.given(params.event_update_message) || '');
+        if (params.event_update_status !== '1') {
+            return false;
+        }
+        var user = Noc.given(params.writeback_user);
+        return / via NOC$/.test(Noc.given(params.event_update_message) || '')
+            || (user !== null && user.charAt(0) !== '<'
+                && user === Noc.given(params.event_update_username));
     },
 
     // The alert as the webhook takes it. Every field goes with every kind,
