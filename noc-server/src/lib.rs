@@ -28,6 +28,8 @@
 //!   PostgreSQL and its follower).
 //! - [`sources`]: monitoring systems' own webhook bodies (Alertmanager,
 //!   Grafana) mapped to alert changes, purely.
+//! - [`silence`]: silences, purely: a posted silence validated, its
+//!   matchers compiled, and which silence hides an alert.
 //! - [`change`]: the change itself: [`change::AlertInput`] validated from
 //!   JSON, [`change::WriteOp`], and the pure [`change::apply`] (the life of
 //!   an alert).
@@ -67,6 +69,7 @@ pub mod outlet;
 pub mod routes;
 pub mod screen;
 pub mod server;
+pub mod silence;
 pub mod sites;
 pub mod socket;
 pub mod sources;
