@@ -5,7 +5,9 @@
 # Alertmanager and tmux (each where installed).
 #
 # It installs nothing: a test whose program is missing says it is skipped
-# and why. scripts/ci-setup.sh installs them all (Debian, as root).
+# and why, or fails when its NOC_REQUIRE_<X>=1 is set (BROWSER, ZABBIX_JS,
+# ALERTMANAGER, TMUX; .ci/run sets them all). scripts/ci-setup.sh installs
+# them all (Debian, as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,10 +21,25 @@ if [ -z "${NOC_TEST_DATABASE_URL:-}" ]; then
     echo "note: NOC_TEST_DATABASE_URL is not set, so the PostgreSQL tests are skipped"
     echo "      (set it to e.g. postgres://postgres@127.0.0.1:5432/test to run them)"
 fi
-for program in chromium chromedriver zabbix_js prometheus-alertmanager tmux; do
-    command -v "$program" >/dev/null 2>&1 ||
-        echo "note: $program is not installed, so its tests are skipped (scripts/ci-setup.sh installs it)"
-done
+# Each program (or its other names) and the variable that makes its tests
+# required: missing then is an error here, before anything is built.
+check_program() {
+    local require=NOC_REQUIRE_$1 name
+    shift
+    for name in "$@"; do
+        command -v "$name" >/dev/null 2>&1 && return 0
+    done
+    if [ "${!require:-}" = 1 ]; then
+        echo "error: $1 is not installed but $require=1 (scripts/ci-setup.sh installs it)" >&2
+        exit 1
+    fi
+    echo "note: $1 is not installed, so its tests are skipped (scripts/ci-setup.sh installs it)"
+}
+check_program BROWSER chromium chromium-browser google-chrome google-chrome-stable
+check_program BROWSER chromedriver
+check_program ZABBIX_JS zabbix_js
+check_program ALERTMANAGER prometheus-alertmanager alertmanager
+check_program TMUX tmux
 
 echo "== cargo test"
 cargo test --workspace

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
-use common::{INGEST, Screen, TestServer};
+use common::{INGEST, Screen, TestServer, find_program, skip_or_fail};
 use noc_shared::{Alert, EventKind, Severity, Status};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
@@ -20,14 +20,7 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 /// The Alertmanager binary: Debian's name first, then upstream's.
 fn alertmanager_binary() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    ["prometheus-alertmanager", "alertmanager"]
-        .iter()
-        .find_map(|name| {
-            std::env::split_paths(&path)
-                .map(|dir| dir.join(name))
-                .find(|p| p.is_file())
-        })
+    find_program(&["prometheus-alertmanager", "alertmanager"])
 }
 
 /// A running Alertmanager; dropping it kills the process, so that a failed
@@ -176,8 +169,9 @@ fn link_down(ends_at: Option<String>) -> Value {
 #[tokio::test]
 async fn alert_pushed_into_alertmanager_lands_and_resolves() {
     let Some(binary) = alertmanager_binary() else {
-        println!(
-            "skipped: Alertmanager not installed (prometheus-alertmanager; run scripts/ci-setup.sh)"
+        skip_or_fail(
+            "NOC_REQUIRE_ALERTMANAGER",
+            "Alertmanager (prometheus-alertmanager)",
         );
         return;
     };

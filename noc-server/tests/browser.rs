@@ -12,14 +12,13 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{TestServer, WAIT, within};
+use common::{TestServer, WAIT, find_program, skip_or_fail, within};
 use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{Value, json};
@@ -64,23 +63,10 @@ impl Tools {
     fn or_skip() -> Option<Tools> {
         let tools = Tools::find();
         if tools.is_none() {
-            let why = "skipped: chromium or chromedriver not installed (run scripts/ci-setup.sh)";
-            if std::env::var_os("NOC_REQUIRE_BROWSER").is_some_and(|v| v == "1") {
-                panic!("NOC_REQUIRE_BROWSER=1 but {why}");
-            }
-            // Straight to the process's stderr: the test harness captures
-            // println! of passing tests, and this line must be seen.
-            let _ = writeln!(std::io::stderr(), "{why}");
+            skip_or_fail("NOC_REQUIRE_BROWSER", "chromium or chromedriver");
         }
         tools
     }
-}
-
-fn find_program(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
-        .find(|candidate| candidate.is_file())
 }
 
 /// A port that was free a moment ago, for ChromeDriver to listen on.

@@ -7,7 +7,7 @@ mod common;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{Server, alert, within};
+use common::{Server, alert, skip_or_fail, within};
 
 /// tmux on a socket of its own, so the test never touches a user's tmux.
 struct Tmux {
@@ -174,7 +174,7 @@ fn tmux_installed() -> bool {
 #[tokio::test]
 async fn runs_in_a_real_terminal_quits_on_q_and_restores_the_terminal() {
     if !tmux_installed() {
-        eprintln!("skipped: tmux not installed");
+        skip_or_fail("NOC_REQUIRE_TMUX", "tmux");
         return;
     }
     let server = Server::start(&[]).await;

@@ -77,10 +77,7 @@ pub fn yaml_parameters(yaml: &str) -> BTreeMap<String, String> {
 
 /// `zabbix_js`, if installed.
 pub fn zabbix_js() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("zabbix_js"))
-        .find(|p| p.is_file())
+    super::find_program(&["zabbix_js"])
 }
 
 /// What Zabbix hands the script: the YAML's parameters with their macros
@@ -140,11 +137,12 @@ pub async fn run(zabbix_js: &Path, params: &serde_json::Map<String, Value>) -> (
     (output.status.success(), text)
 }
 
-/// `zabbix_js`, or `None` after saying why the test is skipped.
+/// `zabbix_js`, or `None` after saying why the test is skipped (or a
+/// panic under `NOC_REQUIRE_ZABBIX_JS=1`).
 pub fn zabbix_js_or_skip() -> Option<PathBuf> {
     let found = zabbix_js();
     if found.is_none() {
-        println!("skipped: zabbix_js not installed (run scripts/ci-setup.sh)");
+        super::skip_or_fail("NOC_REQUIRE_ZABBIX_JS", "zabbix_js");
     }
     found
 }

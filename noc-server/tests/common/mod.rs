@@ -392,3 +392,25 @@ impl Screen {
         self.ws.send(Message::text(text)).await.expect("send");
     }
 }
+
+/// The first of `names` found on `PATH` (tests install nothing themselves).
+pub fn find_program(names: &[&str]) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Called when a test's real program is missing: with `<require>=1` (CI
+/// sets them all, `.ci/run`) the test fails; otherwise it says on stderr
+/// that it is skipped and why, and the caller returns.
+pub fn skip_or_fail(require: &str, missing: &str) {
+    use std::io::Write;
+    let why = format!("skipped: {missing} not installed (run scripts/ci-setup.sh)");
+    if std::env::var_os(require).is_some_and(|v| v == "1") {
+        panic!("{require}=1 but {missing} is not installed (run scripts/ci-setup.sh)");
+    }
+    // Straight to the process's stderr: the test harness captures println!
+    // of passing tests, and this line must be seen.
+    let _ = writeln!(std::io::stderr(), "{why}");
+}
