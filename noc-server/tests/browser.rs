@@ -743,6 +743,24 @@ impl SilentServer {
                 }),
             )
             .route(
+                "/static/{file}",
+                get(
+                    |axum::extract::Path(file): axum::extract::Path<String>| async move {
+                        // The page's modules, straight from the source tree.
+                        let kind = if file.ends_with(".css") {
+                            "text/css"
+                        } else {
+                            "text/javascript"
+                        };
+                        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                            .join("web/static")
+                            .join(&file);
+                        let body = std::fs::read_to_string(path).unwrap_or_default();
+                        ([(CONTENT_TYPE, kind)], body)
+                    },
+                ),
+            )
+            .route(
                 "/ws/alerts",
                 get(move |upgrade: axum::extract::WebSocketUpgrade| {
                     let counter = Arc::clone(&counter);

@@ -6,13 +6,15 @@
 //! - `alertmanager`: the Alertmanager and Grafana webhook.
 //! - `ws`: admission of a WebSocket screen (the connection itself is
 //!   [`crate::screen`]); `upgrade`: the WebSocket handshake.
-//! - `health`: health, metrics, the browser screen's files, JSON 404/405.
+//! - `health`: health, metrics, JSON 404/405; `page`: the browser screen's
+//!   files.
 //! - `extract`: who is asking (bearer tokens), the JSON body, parameters.
 
 mod alertmanager;
 mod alerts;
 mod extract;
 mod health;
+mod page;
 mod upgrade;
 mod ws;
 
@@ -97,9 +99,10 @@ pub fn app(state: AppState) -> Router {
         .route("/ws/alerts", get(ws::ws_alerts))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
-        .route("/", get(health::index))
-        .route("/app.js", get(health::app_js))
-        .route("/style.css", get(health::style_css))
+        .route("/", get(page::index))
+        .route("/app.js", get(page::app_js))
+        .route("/style.css", get(page::style_css))
+        .route("/static/{file}", get(page::static_file))
         .fallback(health::not_found)
         .method_not_allowed_fallback(health::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
