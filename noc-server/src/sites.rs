@@ -63,6 +63,13 @@ impl SiteGroups {
         SiteFilter::new(entries.map(|e| self.expand(&e)), min_severity)
     }
 
+    /// The sites of group `name` (any case), if it is a group.
+    pub fn sites_of(&self, name: &str) -> Option<&[String]> {
+        self.groups
+            .get(&name.trim().to_lowercase())
+            .map(Vec::as_slice)
+    }
+
     /// Replaces each group name in `entries` by its sites; other entries are
     /// site names and stay as they are.
     pub fn expand(&self, entries: &[String]) -> Vec<String> {

@@ -4,6 +4,7 @@
 //!
 //! - `alerts`: the webhook, the REST API and the screens list.
 //! - `alertmanager`: the Alertmanager and Grafana webhook.
+//! - `silences`: make, list, read and end silences.
 //! - `ws`: admission of a WebSocket screen (the connection itself is
 //!   [`crate::screen`]); `upgrade`: the WebSocket handshake.
 //! - `health`: health, metrics, JSON 404/405; `page`: the browser screen's
@@ -15,6 +16,7 @@ mod alerts;
 mod extract;
 mod health;
 mod page;
+mod silences;
 mod upgrade;
 mod ws;
 
@@ -96,6 +98,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/alerts/{id}/resolve", post(alerts::resolve))
         .route("/api/v1/alerts/{id}/ack", post(alerts::ack))
         .route("/api/v1/screens", get(alerts::screens))
+        .route(
+            "/api/v1/silences",
+            get(silences::list).post(silences::create),
+        )
+        .route(
+            "/api/v1/silences/{id}",
+            get(silences::get_one).delete(silences::delete),
+        )
         .route("/ws/alerts", get(ws::ws_alerts))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))

@@ -10,7 +10,9 @@ pub mod input;
 pub mod matcher;
 
 use chrono::{DateTime, Utc};
-use noc_shared::{Alert, Silence, SilenceState, Status};
+use std::collections::HashMap;
+
+use noc_shared::{Alert, MatchOp, Matcher, Silence, SilenceState, Status};
 
 use crate::sites::SiteGroups;
 use matcher::Check;
@@ -23,6 +25,20 @@ pub const MAX_LIVE: usize = 10_000;
 /// A new silence id: `s-` and a UUIDv7, so ids sort by creation time.
 pub fn new_id() -> String {
     format!("s-{}", uuid::Uuid::now_v7())
+}
+
+/// The site groups that `matchers` name (`site = group`, `site != group`),
+/// lower-cased name → sites, as `groups` holds them now: a silence keeps
+/// them, so that it goes on meaning what it meant when it was made.
+pub fn groups_named(matchers: &[Matcher], groups: &SiteGroups) -> HashMap<String, Vec<String>> {
+    matchers
+        .iter()
+        .filter(|m| m.name.trim() == "site" && !matches!(m.op, MatchOp::Regex | MatchOp::NotRegex))
+        .filter_map(|m| {
+            let sites = groups.sites_of(&m.value)?;
+            Some((m.value.trim().to_lowercase(), sites.to_vec()))
+        })
+        .collect()
 }
 
 /// One silence compiled for testing alerts.
@@ -108,7 +124,7 @@ impl Rules {
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
-    use noc_shared::{MatchOp, Matcher, Severity};
+    use noc_shared::Severity;
 
     use super::*;
 

@@ -7,13 +7,15 @@
 
 mod postgres;
 mod rows;
+pub mod silences;
 mod sqlite;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use noc_shared::{Alert, SiteFilter};
+use chrono::{DateTime, Utc};
+use noc_shared::{Alert, Silence, SilenceState, SiteFilter};
 use tokio_util::sync::CancellationToken;
 
 use crate::change::{Outcome, WriteError, WriteOp};
@@ -93,6 +95,32 @@ pub trait Store: Send + Sync + 'static {
         filter: &SiteFilter,
         limit: usize,
     ) -> Result<StoreSnapshot, StoreError>;
+
+    /// Silences in `state` at `now` (every one for `None`), at most `max`:
+    /// live ones soonest-ending first, expired ones latest-ended first.
+    async fn silences(
+        &self,
+        state: Option<SilenceState>,
+        now: DateTime<Utc>,
+        max: usize,
+    ) -> Result<Vec<Silence>, StoreError>;
+
+    /// One silence, with its state at `now`.
+    async fn silence(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Silence>, StoreError>;
+
+    /// Stores a new silence; `Ok(Err(message))` when too many are live.
+    async fn create_silence(
+        &self,
+        silence: &silences::StoredSilence,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Silence, String>, StoreError>;
+
+    /// Ends silence `id` at `now` (it stays, expired); `None` when unknown.
+    async fn delete_silence(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Silence>, StoreError>;
 
     /// Answers when the database does.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -16,6 +16,10 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres};
 use tokio_util::sync::CancellationToken;
 
+use chrono::{DateTime, Utc};
+use noc_shared::{Silence, SilenceState};
+
+use super::silences::StoredSilence;
 use super::{BatchResult, Follower, ListQuery, Store, StoreError, StoreSnapshot};
 use crate::change::WriteOp;
 use crate::event::{Event, Publish};
@@ -27,6 +31,9 @@ super::rows::sql_backend!(
     PgConnection,
     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
 );
+
+super::silences::silence_sql!(Postgres, PgConnection);
+super::silences::silence_writes!(Postgres);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -238,6 +245,36 @@ impl Store for PostgresStore {
 
     async fn snapshot(&self, filter: &SiteFilter, max: usize) -> Result<StoreSnapshot, StoreError> {
         snapshot(&self.pool, filter, max).await
+    }
+
+    async fn silences(
+        &self,
+        state: Option<SilenceState>,
+        now: DateTime<Utc>,
+        max: usize,
+    ) -> Result<Vec<Silence>, StoreError> {
+        list_silences(&self.pool, state, now, max).await
+    }
+
+    async fn silence(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Silence>, StoreError> {
+        let found = load_silence(&mut *self.pool.acquire().await?, id, now).await?;
+        Ok(found.map(|s| s.silence))
+    }
+
+    async fn create_silence(
+        &self,
+        silence: &StoredSilence,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Silence, String>, StoreError> {
+        create_silence(&self.pool, silence, now).await
+    }
+
+    async fn delete_silence(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Silence>, StoreError> {
+        delete_silence(&self.pool, id, now).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

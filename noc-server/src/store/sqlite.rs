@@ -8,8 +8,15 @@ use noc_shared::{Alert, SiteFilter};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
+use chrono::{DateTime, Utc};
+use noc_shared::{Silence, SilenceState};
+
+use super::silences::StoredSilence;
 use super::{BatchResult, ListQuery, Store, StoreError, StoreSnapshot};
 use crate::change::WriteOp;
+
+super::silences::silence_sql!(Sqlite, SqliteConnection);
+super::silences::silence_writes!(Sqlite);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -65,6 +72,36 @@ impl Store for SqliteStore {
 
     async fn snapshot(&self, filter: &SiteFilter, max: usize) -> Result<StoreSnapshot, StoreError> {
         snapshot(&self.pool, filter, max).await
+    }
+
+    async fn silences(
+        &self,
+        state: Option<SilenceState>,
+        now: DateTime<Utc>,
+        max: usize,
+    ) -> Result<Vec<Silence>, StoreError> {
+        list_silences(&self.pool, state, now, max).await
+    }
+
+    async fn silence(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Silence>, StoreError> {
+        let found = load_silence(&mut *self.pool.acquire().await?, id, now).await?;
+        Ok(found.map(|s| s.silence))
+    }
+
+    async fn create_silence(
+        &self,
+        silence: &StoredSilence,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Silence, String>, StoreError> {
+        create_silence(&self.pool, silence, now).await
+    }
+
+    async fn delete_silence(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Silence>, StoreError> {
+        delete_silence(&self.pool, id, now).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
