@@ -9,7 +9,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use tokio_util::sync::CancellationToken;
 
-use crate::change::AlertInput;
+use crate::change::{Actor, AlertInput};
 use crate::writer::Writer;
 
 const SITES: [(&str, &str); 6] = [
@@ -90,9 +90,10 @@ async fn step(
             host: Some(format!("{host}.{code}")),
             source: Some("demo".into()),
             event: EventKind::Created,
+            ..AlertInput::default()
         }
     };
-    if let Err(e) = writer.ingest(vec![input]).await {
+    if let Err(e) = writer.ingest(Actor::Server, vec![input]).await {
         tracing::warn!(error = %e, "demo alert not stored");
     }
 }

@@ -31,6 +31,8 @@ pub enum ApiError {
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
     Busy(String),
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -50,6 +52,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) | ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
@@ -67,6 +70,7 @@ impl From<WriterError> for ApiError {
     fn from(e: WriterError) -> Self {
         match e {
             WriterError::Refused(WriteError::NotFound(message)) => ApiError::NotFound(message),
+            WriterError::Refused(WriteError::Conflict(message)) => ApiError::Conflict(message),
             WriterError::Unavailable(e) => ApiError::Unavailable(e),
             WriterError::ShuttingDown => ApiError::ShuttingDown,
         }

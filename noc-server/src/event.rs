@@ -4,7 +4,9 @@
 //! follower hand events to the hub without knowing it.
 
 use bytes::Bytes;
-use noc_shared::{Alert, EventKind, ServerMessage, Severity, SiteFilter, site_key};
+use noc_shared::{
+    Alert, AlertEvent, EventKind, EventReason, Note, ServerMessage, Severity, SiteFilter, site_key,
+};
 use tungstenite::protocol::frame::Frame as WsFrame;
 use tungstenite::protocol::frame::coding::{Data, OpCode};
 
@@ -19,6 +21,10 @@ pub struct Event {
     /// Site and severity before the change, when the alert existed: screens
     /// that showed it must hear that it moved away.
     pub before: Option<(String, Severity)>,
+    /// Why the server made the change by itself, if it did.
+    pub reason: Option<EventReason>,
+    /// The note of an `alert.noted` event.
+    pub note: Option<Note>,
 }
 
 impl Event {
@@ -29,6 +35,8 @@ impl Event {
             seq,
             alert: alert.clone(),
             before: before.map(|old| (old.site.clone(), old.severity)),
+            reason: None,
+            note: None,
         }
     }
 }
@@ -72,7 +80,15 @@ pub struct Frame {
 impl Frame {
     /// Serializes and frames `event`.
     pub fn new(event: &Event) -> Self {
-        let message = ServerMessage::alert(event.kind, event.seq, event.alert.clone());
+        let message = ServerMessage::alert_event(
+            event.kind,
+            AlertEvent {
+                seq: event.seq,
+                reason: event.reason,
+                note: event.note.clone(),
+                alert: event.alert.clone(),
+            },
+        );
         Frame {
             seq: event.seq,
             wire: text_frame(message.to_json()),

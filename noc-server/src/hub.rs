@@ -310,6 +310,8 @@ mod tests {
                 crate::change::now(),
             ),
             before: before.map(|(s, v)| (s.to_owned(), v)),
+            reason: None,
+            note: None,
         }
     }
 

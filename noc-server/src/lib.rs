@@ -31,8 +31,9 @@
 //! - [`silence`]: silences, purely: a posted silence validated, its
 //!   matchers compiled, and which silence hides an alert.
 //! - [`change`]: the change itself: [`change::AlertInput`] validated from
-//!   JSON, [`change::WriteOp`], and the pure [`change::apply`] (the life of
-//!   an alert).
+//!   JSON, [`change::WriteOp`] (an [`change::Actor`] and its
+//!   [`change::Action`]), and the pure [`change::apply`] (the life of an
+//!   alert: order, expiry, ownership, acks, notes) and history's `changes`.
 //! - [`event`]: a committed [`event::Event`], its [`event::Frame`]
 //!   (serialized and framed once), and the [`event::Publish`] seam.
 //! - [`auth`], [`sites`]: tokens and users; site groups.
@@ -44,7 +45,9 @@
 //!
 //! - A webhook or API write: `routes/alerts.rs` → [`writer`] → [`store`];
 //!   what it does to the alert (create, update, resolve, re-open, ack):
-//!   [`change::apply`]; what a body may hold: `change/input.rs`.
+//!   [`change::apply`] (`change/life.rs`); what a body may hold:
+//!   `change/input.rs`; the history row and note written with each event:
+//!   `store/sql.rs`.
 //! - Who may do what: [`auth`]; how a request shows its token:
 //!   `routes/extract.rs`.
 //! - Which screens get an event: [`hub`]; the snapshot, `lagged` resyncs

@@ -9,11 +9,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use noc_shared::Alert;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::change::{AlertInput, Outcome, WriteError, WriteOp};
+use crate::change::{Action, Actor, AlertInput, Outcome, WriteError, WriteOp};
 use crate::event::Publish;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
@@ -26,7 +25,8 @@ const MAX_BATCH: usize = 512;
 /// Why a write stored nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum WriterError {
-    /// The alert's state refuses the change (an unknown alert).
+    /// The alert's state refuses the change (unknown alert, resolved,
+    /// owned by another source).
     #[error(transparent)]
     Refused(#[from] WriteError),
     /// The store failed; the whole batch was rolled back and may be retried.
@@ -45,6 +45,10 @@ type Reply = oneshot::Sender<Result<Vec<Outcome>, WriterError>>;
 pub struct Writer {
     queue: mpsc::Sender<(Vec<WriteOp>, Reply)>,
     metrics: Metrics,
+    /// Notified after a commit that set a time on the clock (an expiry,
+    /// an ack's lapse), which may be earlier than the one the clock
+    /// sleeps towards.
+    deadline_set: Arc<Notify>,
 }
 
 impl Writer {
@@ -56,25 +60,42 @@ impl Writer {
         metrics: Metrics,
     ) -> (Writer, JoinHandle<()>) {
         let (queue, rx) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(store, publish, rx));
-        (Writer { queue, metrics }, task)
+        let deadline_set = Arc::new(Notify::new());
+        let task = tokio::spawn(run(store, publish, rx, deadline_set.clone()));
+        let writer = Writer {
+            queue,
+            metrics,
+            deadline_set,
+        };
+        (writer, task)
     }
 
-    /// Stores `inputs` as one all-or-nothing request, giving an id to each
-    /// that has none; returns the alerts as stored, in order.
-    pub async fn ingest(&self, inputs: Vec<AlertInput>) -> Result<Vec<Alert>, WriterError> {
+    /// Notified after a commit that set an expiry or an ack's lapse: the
+    /// clock's cue to look for its next time again.
+    pub fn deadline_set(&self) -> Arc<Notify> {
+        self.deadline_set.clone()
+    }
+
+    /// Stores `inputs` from `by` as one all-or-nothing request, giving an
+    /// id to each that has none; returns the outcomes, in order (a stale
+    /// write's outcome holds the alert as it was).
+    pub async fn ingest(
+        &self,
+        by: Actor,
+        inputs: Vec<AlertInput>,
+    ) -> Result<Vec<Outcome>, WriterError> {
         let ops = inputs
             .into_iter()
             .map(|mut input| {
                 input
                     .id
                     .get_or_insert_with(|| uuid::Uuid::now_v7().to_string());
-                WriteOp::Ingest(input)
+                WriteOp::new(by.clone(), Action::Ingest(input))
             })
             .collect();
         let outcomes = self.write(ops).await?;
         self.metrics.ingested.inc_by(outcomes.len() as u64);
-        Ok(outcomes.into_iter().map(|o| o.alert).collect())
+        Ok(outcomes)
     }
 
     /// Applies one request's ops, all or nothing. `Ok` means committed to
@@ -105,12 +126,20 @@ async fn run(
     store: Arc<dyn Store>,
     publish: Option<Arc<dyn Publish>>,
     mut rx: mpsc::Receiver<(Vec<WriteOp>, Reply)>,
+    deadline_set: Arc<Notify>,
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let (batch, replies): (Vec<_>, Vec<_>) = jobs.drain(..).unzip();
         match store.write(&batch).await {
             Ok(results) => {
+                let sets_deadline = results.iter().flatten().flatten().any(|o| {
+                    o.event.is_some()
+                        && (o.alert.expires_at.is_some() || o.alert.ack_expires_at.is_some())
+                });
+                if sets_deadline {
+                    deadline_set.notify_one();
+                }
                 for (result, reply) in results.into_iter().zip(replies) {
                     if let (Ok(outcomes), Some(publish)) = (&result, &publish) {
                         for event in outcomes.iter().filter_map(|o| o.event.as_ref()) {

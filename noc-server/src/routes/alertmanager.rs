@@ -2,15 +2,14 @@
 //! Grafana webhooks. The mapping itself is pure, in
 //! [`crate::sources::alertmanager`]; this maps, writes and answers.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue};
-use axum::response::{IntoResponse, Response};
-use noc_shared::Alert;
+use axum::response::Response;
 
 use super::AppState;
+use super::alerts::answer;
 use super::extract::{Ingest, JsonBody};
-use crate::change::AlertInput;
+use crate::change::{Actor, AlertInput, Outcome};
 use crate::error::ApiError;
 use crate::sources::alertmanager::{self, Unusable};
 
@@ -27,7 +26,7 @@ pub const UNUSABLE_HEADER: HeaderName = HeaderName::from_static("noc-unusable-en
 /// can be used, nothing is stored and the answer is 422 naming them: a 4xx,
 /// because sending the same body again would not help.
 pub async fn post_alertmanager(
-    _: Ingest,
+    Ingest(by): Ingest,
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -51,8 +50,8 @@ pub async fn post_alertmanager(
             ),
         ));
     }
-    let stored = store(&state, mapped.inputs).await?;
-    let mut response = Json(stored).into_response();
+    let stored = store(&state, by, mapped.inputs).await?;
+    let mut response = answer(&stored, true);
     if !mapped.unusable.is_empty() {
         // The reasons are our own ASCII text, so this cannot fail; if it
         // ever did, the log above still names every entry.
@@ -64,11 +63,15 @@ pub async fn post_alertmanager(
 }
 
 /// Writes `inputs` as one request; nothing to write is not a write.
-async fn store(state: &AppState, inputs: Vec<AlertInput>) -> Result<Vec<Alert>, ApiError> {
+async fn store(
+    state: &AppState,
+    by: Actor,
+    inputs: Vec<AlertInput>,
+) -> Result<Vec<Outcome>, ApiError> {
     if inputs.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(state.writer.ingest(inputs).await?)
+    Ok(state.writer.ingest(by, inputs).await?)
 }
 
 /// A 422, counted like the webhook's refusals.

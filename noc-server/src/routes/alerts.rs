@@ -8,10 +8,11 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use noc_shared::{Alert, parse_site_list};
+use serde_json::Value;
 
 use super::AppState;
 use super::extract::{Ingest, JsonBody, Operator, Viewer, alert_inputs, min_severity_param};
-use crate::change::{AlertInput, Outcome, WriteOp};
+use crate::change::{Action, Actor, AlertInput, Outcome, WriteOp};
 use crate::error::ApiError;
 use crate::screen::ScreenInfo;
 use crate::store::{ListQuery, StatusFilter};
@@ -22,13 +23,13 @@ const DEFAULT_LIST: usize = 100;
 
 /// `POST /internal/alerts`: the webhook.
 pub async fn post_webhook(
-    _: Ingest,
+    Ingest(by): Ingest,
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let (inputs, many) = alert_inputs(&state, &body)?;
-    let stored = state.writer.ingest(inputs).await?;
-    Ok(answer(stored, many))
+    let (inputs, many) = alert_inputs(&state, &body, &by)?;
+    let outcomes = state.writer.ingest(by, inputs).await?;
+    Ok(answer(&outcomes, many))
 }
 
 /// `POST /api/v1/alerts`: a person creates alerts; `source` is `api`.
@@ -37,23 +38,35 @@ pub async fn post_api(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let (mut inputs, many) = alert_inputs(&state, &body)?;
+    let by = Actor::User(user.email.clone());
+    let (mut inputs, many) = alert_inputs(&state, &body, &by)?;
     for input in &mut inputs {
         input.source = Some("api".into());
     }
-    let stored = state.writer.ingest(inputs).await?;
-    for alert in &stored {
-        tracing::info!(user = %user.email, action = "create", alert_id = %alert.id, "user action");
+    let outcomes = state.writer.ingest(by, inputs).await?;
+    for outcome in &outcomes {
+        tracing::info!(user = %user.email, action = "create", alert_id = %outcome.alert.id, "user action");
     }
-    Ok(answer(stored, many))
+    Ok(answer(&outcomes, many))
 }
 
-fn answer(mut stored: Vec<Alert>, many: bool) -> Response {
+/// The stored alerts, in order; a stale write's alert (as it was) carries
+/// `"stale": true`.
+pub fn answer(outcomes: &[Outcome], many: bool) -> Response {
+    let mut alerts: Vec<Value> = outcomes.iter().map(stored_json).collect();
     if many {
-        Json(stored).into_response()
+        Json(alerts).into_response()
     } else {
-        Json(stored.pop()).into_response()
+        Json(alerts.pop()).into_response()
     }
+}
+
+fn stored_json(outcome: &Outcome) -> Value {
+    let mut value = serde_json::to_value(&outcome.alert).unwrap_or(Value::Null);
+    if let (true, Value::Object(map)) = (outcome.stale, &mut value) {
+        map.insert("stale".into(), Value::Bool(true));
+    }
+    value
 }
 
 /// `GET /api/v1/alerts`: newest first, filtered by the query.
@@ -111,7 +124,8 @@ pub async fn resolve(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Alert>, ApiError> {
-    let op = WriteOp::Ingest(AlertInput::resolve(&id));
+    let by = Actor::User(user.email.clone());
+    let op = WriteOp::new(by, Action::Ingest(AlertInput::resolve(&id)));
     let alert = single(state.writer.write(vec![op]).await?)?;
     tracing::info!(user = %user.email, action = "resolve", alert_id = %id, "user action");
     Ok(Json(alert))
@@ -123,10 +137,12 @@ pub async fn ack(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Alert>, ApiError> {
-    let op = WriteOp::Ack {
+    let action = Action::Ack {
         id: id.clone(),
-        by: user.email.clone(),
+        note: None,
+        expires_in: None,
     };
+    let op = WriteOp::new(Actor::User(user.email.clone()), action);
     let alert = single(state.writer.write(vec![op]).await?)?;
     tracing::info!(user = %user.email, action = "ack", alert_id = %id, "user action");
     Ok(Json(alert))

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::AppState;
 use crate::auth::{Auth, User};
-use crate::change::AlertInput;
+use crate::change::{Actor, AlertInput};
 use crate::error::ApiError;
 
 /// The token of `Authorization: Bearer <token>`, if any.
@@ -33,15 +33,20 @@ fn authorize<T>(
     check(&state.auth, bearer(&parts.headers)).ok_or(ApiError::Unauthorized)
 }
 
-/// Extractor: the request carries the ingest token.
-pub struct Ingest;
+/// The source that `--ingest-token` stands for.
+pub const INGEST_SOURCE: &str = "webhook";
+
+/// Extractor: the request carries a source's token; holds that source as
+/// the actor of its writes (the ingest token is the source `webhook`).
+pub struct Ingest(pub Actor);
 
 impl FromRequestParts<AppState> for Ingest {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         authorize(parts, state, |auth, token| {
-            auth.is_ingest(token).then_some(Ingest)
+            auth.is_ingest(token)
+                .then(|| Ingest(Actor::Source(INGEST_SOURCE.to_owned())))
         })
     }
 }
@@ -108,10 +113,15 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
-/// The alerts of a posted body (one object or an array), and whether it was
-/// an array; 422 naming what to fix, counted as a refused write.
-pub fn alert_inputs(state: &AppState, body: &Value) -> Result<(Vec<AlertInput>, bool), ApiError> {
-    AlertInput::from_body(body).map_err(|message| {
+/// The alerts of a body posted by `by` (one object or an array), and
+/// whether it was an array; 422 naming what to fix, counted as a refused
+/// write.
+pub fn alert_inputs(
+    state: &AppState,
+    body: &Value,
+    by: &Actor,
+) -> Result<(Vec<AlertInput>, bool), ApiError> {
+    AlertInput::from_body(body, by).map_err(|message| {
         state.metrics.rejected.inc();
         ApiError::Unprocessable(message)
     })

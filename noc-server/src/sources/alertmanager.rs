@@ -8,11 +8,16 @@
 //! refused. Only an entry that has no identity at all (or is not an object)
 //! cannot be used; it is reported, and the others are still stored.
 
-use noc_shared::{EventKind, Severity};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, Utc};
+use noc_shared::{EVERY_SITE, EventKind, Severity};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::change::{AlertInput, MAX_HOST, MAX_ID, MAX_MESSAGE, MAX_SITE};
+use crate::change::input::{MAX_DESCRIPTION, MAX_LABEL_NAME, MAX_LABEL_VALUE, MAX_LABELS, MAX_URL};
+use crate::change::{AlertInput, MAX_HOST, MAX_ID, MAX_MESSAGE, MAX_SITE, millis};
 
 /// The prefix of every id this mapping gives.
 const ID_PREFIX: &str = "am-";
@@ -24,6 +29,8 @@ const HASH_DIGITS: usize = 16;
 pub const UNKNOWN_SITE: &str = "unknown";
 /// The severity of an alert whose `severity` label is missing or unknown.
 pub const DEFAULT_SEVERITY: Severity = Severity::Warning;
+/// How long a Grafana contact point's test notification stays.
+pub const TEST_NOTIFICATION_TTL: Duration = Duration::from_secs(5 * 60);
 
 /// Which system sent the body; it becomes the alert's `source`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +126,10 @@ fn map_entry(sender: Sender, entry: &Value) -> Result<AlertInput, &'static str> 
     let label = |name: &str| labels.and_then(|l| text(l.get(name)));
     let annotation = |name: &str| annotations.and_then(|a| text(a.get(name)));
 
-    let site = label("site").map_or_else(|| UNKNOWN_SITE.to_owned(), |s| cut(&s, MAX_SITE));
+    // Only people may post an alert for every site.
+    let site = label("site")
+        .filter(|s| s != EVERY_SITE)
+        .map_or_else(|| UNKNOWN_SITE.to_owned(), |s| cut(&s, MAX_SITE));
     let severity = label("severity")
         .and_then(|s| s.parse::<Severity>().ok())
         .unwrap_or(DEFAULT_SEVERITY);
@@ -134,6 +144,17 @@ fn map_entry(sender: Sender, entry: &Value) -> Result<AlertInput, &'static str> 
         Some(s) if s.eq_ignore_ascii_case("resolved") => EventKind::Resolved,
         _ => EventKind::Created,
     };
+    // The description adds to the message only when it is not the message.
+    let description = annotation("summary")
+        .and(annotation("description"))
+        .map(|d| cut(&d, MAX_DESCRIPTION));
+    let when = if event == EventKind::Resolved {
+        "endsAt"
+    } else {
+        "startsAt"
+    };
+    let test_notification = label("alertname").as_deref() == Some("TestAlert")
+        && label("instance").as_deref() == Some("Grafana");
     // A resolved entry carries every field too, so that an alert the server
     // never saw firing (it was down, or just plugged in) is stored resolved.
     Ok(AlertInput {
@@ -143,8 +164,57 @@ fn map_entry(sender: Sender, entry: &Value) -> Result<AlertInput, &'static str> 
         message: Some(cut(&message, MAX_MESSAGE)),
         host,
         source: Some(sender.as_str().to_owned()),
+        description,
+        url: link(sender, entry),
+        labels: Some(all_labels(labels)),
+        // Nobody resolves a test notification: it goes by itself.
+        ttl: test_notification.then_some(TEST_NOTIFICATION_TTL),
+        at: time(entry.get(when)),
         event,
     })
+}
+
+/// Every label, cut to the limits rather than refused: values that are not
+/// strings as their text, the first 64 names in order.
+fn all_labels(labels: Option<&Map<String, Value>>) -> BTreeMap<String, String> {
+    labels
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, value)| {
+            let name = cut(name.trim(), MAX_LABEL_NAME);
+            let value = match value {
+                Value::String(s) => s.clone(),
+                Value::Null => return None,
+                other => other.to_string(),
+            };
+            (!name.is_empty()).then(|| (name, cut(&value, MAX_LABEL_VALUE)))
+        })
+        .take(MAX_LABELS)
+        .collect()
+}
+
+/// The link back to the sender's page: Grafana's panel, else its
+/// dashboard, else the generator (the rule); only an `http(s)://` address
+/// that fits (a cut one would lead nowhere).
+fn link(sender: Sender, entry: &Map<String, Value>) -> Option<String> {
+    let names: &[&str] = match sender {
+        Sender::Grafana => &["panelURL", "dashboardURL", "generatorURL"],
+        Sender::Alertmanager => &["generatorURL"],
+    };
+    names.iter().find_map(|name| {
+        let url = text(entry.get(*name))?;
+        let lower = url.to_ascii_lowercase();
+        let web = lower.starts_with("http://") || lower.starts_with("https://");
+        (web && url.chars().count() <= MAX_URL).then_some(url)
+    })
+}
+
+/// An RFC 3339 time; Alertmanager's zero time (`0001-01-01…`, "not yet")
+/// and anything unreadable are no time.
+fn time(value: Option<&Value>) -> Option<DateTime<Utc>> {
+    let t = DateTime::parse_from_rfc3339(value?.as_str()?.trim()).ok()?;
+    let t = millis(t.with_timezone(&Utc));
+    (t.year() > 1).then_some(t)
 }
 
 /// `am-<fingerprint>`, or `am-` and the first 16 hex digits of the SHA-256
@@ -249,222 +319,5 @@ fn kind_of(value: &Value) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn one(body: Value) -> AlertInput {
-        let mut mapped = map_body(&body).expect("a webhook body");
-        assert!(mapped.unusable.is_empty(), "{:?}", mapped.unusable);
-        assert_eq!(mapped.inputs.len(), 1);
-        mapped.inputs.remove(0)
-    }
-
-    fn entry(entry: Value) -> AlertInput {
-        one(json!({ "version": "4", "status": "firing", "alerts": [entry] }))
-    }
-
-    #[test]
-    fn maps_every_field_of_a_firing_alert() {
-        let input = entry(json!({
-            "status": "firing",
-            "labels": {
-                "alertname": "InstanceDown", "site": "Kilimanjaro",
-                "severity": "Disaster", "instance": "sw-01.kili:9100"
-            },
-            "annotations": { "summary": "Core switch sw-01 unreachable", "description": "d" },
-            "fingerprint": "c6eadffa33fcdf37",
-            "startsAt": "2026-11-28T19:40:00Z", "endsAt": "0001-01-01T00:00:00Z"
-        }));
-        assert_eq!(
-            input,
-            AlertInput {
-                id: Some("am-c6eadffa33fcdf37".into()),
-                site: Some("Kilimanjaro".into()),
-                severity: Some(Severity::Critical),
-                message: Some("Core switch sw-01 unreachable".into()),
-                host: Some("sw-01.kili:9100".into()),
-                source: Some("alertmanager".into()),
-                event: EventKind::Created,
-            }
-        );
-    }
-
-    #[test]
-    fn each_entry_by_its_own_status() {
-        let mapped = map_body(&json!({
-            "status": "firing",
-            "alerts": [
-                { "status": "resolved", "labels": { "alertname": "A" }, "fingerprint": "1" },
-                { "status": "firing", "labels": { "alertname": "B" }, "fingerprint": "2" },
-                { "status": "RESOLVED", "labels": { "alertname": "C" }, "fingerprint": "3" },
-                { "labels": { "alertname": "D" }, "fingerprint": "4" }
-            ]
-        }))
-        .expect("mapped");
-        let events: Vec<EventKind> = mapped.inputs.iter().map(|i| i.event).collect();
-        assert_eq!(
-            events,
-            [
-                EventKind::Resolved,
-                EventKind::Created,
-                EventKind::Resolved,
-                EventKind::Created
-            ]
-        );
-        // A resolve carries every field, so a first-seen one can be stored.
-        assert!(mapped.inputs[0].site.is_some() && mapped.inputs[0].message.is_some());
-    }
-
-    #[test]
-    fn missing_labels_fall_back() {
-        let input = entry(
-            json!({ "status": "firing", "labels": { "alertname": "thing_dead" },
-                                  "fingerprint": "f" }),
-        );
-        assert_eq!(input.site.as_deref(), Some(UNKNOWN_SITE));
-        assert_eq!(input.severity, Some(DEFAULT_SEVERITY));
-        assert_eq!(input.message.as_deref(), Some("thing_dead"));
-        assert_eq!(input.host, None);
-        let unknown = entry(json!({ "labels": { "severity": "page", "site": "  " },
-                                    "fingerprint": "f" }));
-        assert_eq!(unknown.severity, Some(DEFAULT_SEVERITY));
-        assert_eq!(unknown.site.as_deref(), Some(UNKNOWN_SITE));
-    }
-
-    #[test]
-    fn severity_aliases() {
-        for (label, severity) in [
-            ("critical", Severity::Critical),
-            ("major", Severity::High),
-            ("error", Severity::High),
-            ("minor", Severity::Average),
-            ("WARNING", Severity::Warning),
-            ("not classified", Severity::Info),
-            ("information", Severity::Info),
-        ] {
-            let input = entry(json!({ "labels": { "severity": label }, "fingerprint": "f" }));
-            assert_eq!(input.severity, Some(severity), "{label}");
-        }
-    }
-
-    #[test]
-    fn message_prefers_summary_then_description_then_alertname() {
-        let labels = json!({ "alertname": "name", "job": "node" });
-        let with = |annotations: Value| {
-            entry(json!({ "labels": labels, "annotations": annotations, "fingerprint": "f" }))
-                .message
-        };
-        assert_eq!(
-            with(json!({"summary": "s", "description": "d"})).as_deref(),
-            Some("s")
-        );
-        assert_eq!(
-            with(json!({"summary": " ", "description": "d"})).as_deref(),
-            Some("d")
-        );
-        assert_eq!(with(json!({})).as_deref(), Some("name"));
-        let bare = entry(json!({ "labels": { "job": "node", "instance": "h:1" } }));
-        assert_eq!(
-            bare.message.as_deref(),
-            Some(r#"{instance="h:1", job="node"}"#)
-        );
-    }
-
-    #[test]
-    fn no_fingerprint_hashes_the_sorted_labels() {
-        let labels = json!({ "severity": "critical", "alertname": "thing_dead" });
-        let input = entry(json!({ "labels": labels }));
-        let digest = hex::encode(Sha256::digest(
-            b"alertname=thing_dead\nseverity=critical".as_slice(),
-        ));
-        assert_eq!(input.id, Some(format!("am-{}", &digest[..16])));
-        // Same labels, same id; label order does not matter.
-        let again = entry(
-            json!({ "labels": { "alertname": "thing_dead", "severity": "critical" },
-                                  "fingerprint": "" }),
-        );
-        assert_eq!(again.id, input.id);
-        let other = entry(json!({ "labels": { "alertname": "thing_dead" } }));
-        assert_ne!(other.id, input.id);
-    }
-
-    #[test]
-    fn over_long_labels_are_cut_not_refused() {
-        let site = "S".repeat(MAX_SITE + 50);
-        let host = "h".repeat(MAX_HOST + 1);
-        let summary = "é".repeat(MAX_MESSAGE + 10);
-        let input = entry(json!({
-            "labels": { "site": site, "instance": host, "severity": "x".repeat(500) },
-            "annotations": { "summary": summary },
-            "fingerprint": "f"
-        }));
-        assert_eq!(input.site, Some("S".repeat(MAX_SITE)));
-        assert_eq!(input.host, Some("h".repeat(MAX_HOST)));
-        assert_eq!(input.message, Some("é".repeat(MAX_MESSAGE)));
-        assert_eq!(input.severity, Some(DEFAULT_SEVERITY));
-        // What the mapping gives always passes the webhook's own checks.
-        let body = json!({
-            "id": input.id, "site": input.site, "severity": "warning",
-            "message": input.message, "host": input.host, "source": input.source
-        });
-        assert!(AlertInput::from_json(&body).is_ok());
-    }
-
-    #[test]
-    fn cut_keeps_characters_whole_and_trims() {
-        assert_eq!(cut("abc", 5), "abc");
-        assert_eq!(cut("ab cd", 3), "ab");
-        assert_eq!(cut("ééé", 2), "éé");
-    }
-
-    #[test]
-    fn grafana_is_told_apart_by_org_id() {
-        let body = |extra: Value| {
-            let mut b =
-                json!({ "alerts": [{ "labels": { "alertname": "x" }, "fingerprint": "f" }] });
-            if let (Some(b), Some(extra)) = (b.as_object_mut(), extra.as_object()) {
-                b.extend(extra.clone());
-            }
-            one(b).source
-        };
-        assert_eq!(body(json!({"orgId": 1})).as_deref(), Some("grafana"));
-        assert_eq!(
-            body(json!({"version": "4"})).as_deref(),
-            Some("alertmanager")
-        );
-    }
-
-    #[test]
-    fn unusable_entries_are_reported_and_the_others_kept() {
-        let mapped = map_body(&json!({
-            "alerts": [
-                "not an alert",
-                { "labels": { "alertname": "ok" }, "fingerprint": "1" },
-                { "status": "firing" },
-                { "labels": {}, "fingerprint": { "x": 1 } },
-                { "labels": { "a": "b" }, "fingerprint": "f".repeat(MAX_ID) }
-            ]
-        }))
-        .expect("a webhook body");
-        assert_eq!(mapped.inputs.len(), 1);
-        assert_eq!(mapped.inputs[0].id.as_deref(), Some("am-1"));
-        let indexes: Vec<usize> = mapped.unusable.iter().map(|u| u.index).collect();
-        assert_eq!(indexes, [0, 2, 3, 4]);
-        assert!(mapped.unusable.iter().all(|u| u.reason.is_ascii()));
-    }
-
-    #[test]
-    fn refuses_what_is_not_a_webhook() {
-        for (body, expect) in [
-            (json!([1]), "must be a JSON object"),
-            (json!({"receiver": "x"}), "no \"alerts\" array"),
-            (json!({"alerts": {"a": 1}}), "must be an array"),
-        ] {
-            let err = map_body(&body).expect_err("refused");
-            assert!(err.contains(expect), "{err}");
-        }
-        let empty = map_body(&json!({"alerts": []})).expect("nothing to do");
-        assert!(empty.inputs.is_empty() && empty.unusable.is_empty());
-    }
-}
+#[path = "alertmanager_tests.rs"]
+mod tests;

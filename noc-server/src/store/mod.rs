@@ -8,6 +8,7 @@
 mod postgres;
 mod rows;
 pub mod silences;
+mod sql;
 mod sqlite;
 
 use std::future::Future;
@@ -15,7 +16,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use noc_shared::{Alert, Silence, SilenceState, SiteFilter};
+use noc_shared::{Alert, HistoryEntry, Silence, SilenceState, SiteFilter};
 use tokio_util::sync::CancellationToken;
 
 use crate::change::{Outcome, WriteError, WriteOp};
@@ -121,6 +122,16 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Silence>, StoreError>;
+    /// Alert `id`'s history, oldest first (empty for an unknown alert).
+    async fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    /// The earliest time something stored is due on the clock (an alert
+    /// expires, an ack lapses), if anything is.
+    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+
+    /// The clock's ops due at `now`, at most `max` of each kind. Each op
+    /// checks again, in its write, that it is still due.
+    async fn due(&self, now: DateTime<Utc>, max: usize) -> Result<Vec<WriteOp>, StoreError>;
 
     /// Answers when the database does.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -10,14 +10,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use noc_shared::{Alert, EventKind, Severity, SiteFilter};
+use chrono::{DateTime, Utc};
+use noc_shared::{Alert, EventKind, EventReason, HistoryEntry, Note, Severity, SiteFilter};
+use noc_shared::{Silence, SilenceState};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres};
 use tokio_util::sync::CancellationToken;
-
-use chrono::{DateTime, Utc};
-use noc_shared::{Silence, SilenceState};
 
 use super::silences::StoredSilence;
 use super::{BatchResult, Follower, ListQuery, Store, StoreError, StoreSnapshot};
@@ -26,7 +25,7 @@ use crate::event::{Event, Publish};
 
 // PostgreSQL's default isolation would let the seq and the alerts come
 // from two moments.
-super::rows::sql_backend!(
+super::sql::sql_backend!(
     Postgres,
     PgConnection,
     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -64,6 +63,10 @@ struct EventRecord {
     kind: String,
     alert: Alert,
     before: Option<(String, Severity)>,
+    #[serde(default)]
+    reason: Option<EventReason>,
+    #[serde(default)]
+    note: Option<Note>,
 }
 
 impl PostgresStore {
@@ -181,6 +184,8 @@ impl PostgresStore {
                 seq,
                 alert: record.alert,
                 before: record.before,
+                reason: record.reason,
+                note: record.note,
             });
             *cursor = seq;
         }
@@ -207,6 +212,8 @@ impl Store for PostgresStore {
                     kind: event.kind.as_str().to_owned(),
                     alert: event.alert.clone(),
                     before: event.before.clone(),
+                    reason: event.reason,
+                    note: event.note.clone(),
                 };
                 let payload = serde_json::to_string(&record).map_err(|e| StoreError::Corrupt {
                     id: event.alert.id.clone(),
@@ -236,7 +243,21 @@ impl Store for PostgresStore {
     }
 
     async fn get(&self, id: &str) -> Result<Option<Alert>, StoreError> {
-        load(&mut *self.pool.acquire().await?, id).await
+        Ok(load(&mut *self.pool.acquire().await?, id)
+            .await?
+            .map(|s| s.alert))
+    }
+
+    async fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        history(&self.pool, id).await
+    }
+
+    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        next_deadline(&self.pool).await
+    }
+
+    async fn due(&self, now: DateTime<Utc>, max: usize) -> Result<Vec<WriteOp>, StoreError> {
+        due(&self.pool, now, max).await
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<Alert>, StoreError> {

@@ -2,24 +2,70 @@
 //! the upsert and the filter clause. Placeholders are `$N`, which
 //! PostgreSQL and SQLite both read.
 
+use std::sync::LazyLock;
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
-use noc_shared::{Alert, Severity, SiteFilter, Status};
+use noc_shared::{
+    Alert, EventKind, HistoryEntry, Severity, SiteFilter, Status, Writeback, WritebackState,
+};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::StoreError;
+use crate::change::StoredAlert;
+
+/// The columns of `alerts` that [`AlertRow`] holds, in its order.
+const FIELDS: &[&str] = &[
+    "id",
+    "site",
+    "severity",
+    "message",
+    "host",
+    "source",
+    "status",
+    "created_at",
+    "updated_at",
+    "resolved_at",
+    "acked_by",
+    "acked_at",
+    "description",
+    "url",
+    "labels",
+    "occurrences",
+    "last_seen_at",
+    "expires_at",
+    "ttl_ms",
+    "last_at",
+    "ack_note",
+    "ack_expires_at",
+    "silenced_by",
+    "flapping",
+    "notes",
+    "writeback_state",
+    "writeback_error",
+    "owner",
+];
 
 /// The columns of `alerts`, in [`AlertRow`]'s order.
-pub const COLUMNS: &str = "id, site, severity, message, host, source, status, created_at, updated_at, resolved_at, acked_by, acked_at";
+pub static COLUMNS: LazyLock<String> = LazyLock::new(|| FIELDS.join(", "));
 
-/// Inserts or replaces one alert; binds `$1`..`$13` from [`AlertRow::binds`].
-pub const UPSERT: &str = "INSERT INTO alerts (id, site, severity, message, host, source, status, \
-     created_at, updated_at, resolved_at, acked_by, acked_at, site_key) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-     ON CONFLICT (id) DO UPDATE SET site = excluded.site, site_key = excluded.site_key, \
-     severity = excluded.severity, message = excluded.message, host = excluded.host, \
-     source = excluded.source, status = excluded.status, created_at = excluded.created_at, \
-     updated_at = excluded.updated_at, resolved_at = excluded.resolved_at, \
-     acked_by = excluded.acked_by, acked_at = excluded.acked_at";
+/// Inserts or replaces one alert; binds `$1`..`$N` in [`FIELDS`] order,
+/// then `site_key` last.
+pub static UPSERT: LazyLock<String> = LazyLock::new(|| {
+    let places: Vec<String> = (1..=FIELDS.len() + 1).map(|n| format!("${n}")).collect();
+    let updates: Vec<String> = FIELDS
+        .iter()
+        .skip(1)
+        .chain(&["site_key"])
+        .map(|f| format!("{f} = excluded.{f}"))
+        .collect();
+    format!(
+        "INSERT INTO alerts ({}, site_key) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}",
+        *COLUMNS,
+        places.join(", "),
+        updates.join(", ")
+    )
+});
 
 /// An alert as stored: times in unix milliseconds, severity as its rank
 /// (0 = critical), so that "at or above" is `severity <= rank`.
@@ -37,10 +83,32 @@ pub struct AlertRow {
     pub resolved_at: Option<i64>,
     pub acked_by: Option<String>,
     pub acked_at: Option<i64>,
+    pub description: Option<String>,
+    pub url: Option<String>,
+    /// A JSON object of string values.
+    pub labels: String,
+    pub occurrences: i64,
+    pub last_seen_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub ttl_ms: Option<i64>,
+    pub last_at: Option<i64>,
+    pub ack_note: Option<String>,
+    pub ack_expires_at: Option<i64>,
+    pub silenced_by: Option<String>,
+    pub flapping: bool,
+    pub notes: i64,
+    pub writeback_state: Option<String>,
+    pub writeback_error: Option<String>,
+    pub owner: Option<String>,
 }
 
-impl From<&Alert> for AlertRow {
-    fn from(a: &Alert) -> Self {
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+impl From<&StoredAlert> for AlertRow {
+    fn from(stored: &StoredAlert) -> Self {
+        let a = &stored.alert;
         AlertRow {
             id: a.id.clone(),
             site: a.site.clone(),
@@ -49,26 +117,47 @@ impl From<&Alert> for AlertRow {
             host: a.host.clone(),
             source: a.source.clone(),
             status: a.status.as_str().to_owned(),
-            created_at: a.created_at.timestamp_millis(),
-            updated_at: a.updated_at.timestamp_millis(),
-            resolved_at: a.resolved_at.map(|t| t.timestamp_millis()),
+            created_at: ms(a.created_at),
+            updated_at: ms(a.updated_at),
+            resolved_at: a.resolved_at.map(ms),
             acked_by: a.acked_by.clone(),
-            acked_at: a.acked_at.map(|t| t.timestamp_millis()),
+            acked_at: a.acked_at.map(ms),
+            description: a.description.clone(),
+            url: a.url.clone(),
+            // A map of strings always serializes.
+            labels: serde_json::to_string(&a.labels).unwrap_or_else(|_| "{}".into()),
+            occurrences: i64::from(a.occurrences),
+            last_seen_at: Some(ms(a.last_seen_at)),
+            expires_at: a.expires_at.map(ms),
+            ttl_ms: stored
+                .ttl
+                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+            last_at: stored.last_at.map(ms),
+            ack_note: a.ack_note.clone(),
+            ack_expires_at: a.ack_expires_at.map(ms),
+            silenced_by: a.silenced_by.clone(),
+            flapping: a.flapping,
+            notes: i64::from(a.notes),
+            writeback_state: a.writeback.as_ref().map(|w| w.state.as_str().to_owned()),
+            writeback_error: a.writeback.as_ref().and_then(|w| w.error.clone()),
+            owner: stored.owner.clone(),
         }
     }
 }
 
-impl TryFrom<AlertRow> for Alert {
+impl TryFrom<AlertRow> for StoredAlert {
     type Error = StoreError;
 
     fn try_from(row: AlertRow) -> Result<Self, StoreError> {
+        let id = row.id.clone();
         let corrupt = |what: &str| StoreError::Corrupt {
-            id: row.id.clone(),
+            id: id.clone(),
             what: what.to_owned(),
         };
         let time = |ms: i64| {
             DateTime::<Utc>::from_timestamp_millis(ms).ok_or_else(|| corrupt("time out of range"))
         };
+        let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
         let severity = usize::try_from(row.severity)
             .ok()
             .and_then(|r| Severity::ALL.get(r).copied())
@@ -78,12 +167,42 @@ impl TryFrom<AlertRow> for Alert {
             "resolved" => Status::Resolved,
             _ => return Err(corrupt("status")),
         };
+        let writeback = match row.writeback_state.as_deref() {
+            None => None,
+            Some(state) => Some(Writeback {
+                state: match state {
+                    "pending" => WritebackState::Pending,
+                    "done" => WritebackState::Done,
+                    "failed" => WritebackState::Failed,
+                    _ => return Err(corrupt("writeback_state")),
+                },
+                error: row.writeback_error.clone(),
+            }),
+        };
+        let labels = serde_json::from_str(&row.labels).map_err(|_| corrupt("labels"))?;
         let created_at = time(row.created_at)?;
-        Ok(Alert {
+        let updated_at = time(row.updated_at)?;
+        let alert = Alert {
             status,
-            updated_at: time(row.updated_at)?,
+            updated_at,
             resolved_at: row.resolved_at.map(time).transpose()?,
             acked_at: row.acked_at.map(time).transpose()?,
+            description: row.description,
+            url: row.url,
+            labels,
+            occurrences: count(row.occurrences),
+            last_seen_at: row
+                .last_seen_at
+                .map(time)
+                .transpose()?
+                .unwrap_or(updated_at),
+            expires_at: row.expires_at.map(time).transpose()?,
+            ack_note: row.ack_note,
+            ack_expires_at: row.ack_expires_at.map(time).transpose()?,
+            silenced_by: row.silenced_by,
+            flapping: row.flapping,
+            notes: count(row.notes),
+            writeback,
             host: row.host,
             acked_by: row.acked_by,
             ..Alert::new(
@@ -94,13 +213,24 @@ impl TryFrom<AlertRow> for Alert {
                 row.source,
                 created_at,
             )
+        };
+        Ok(StoredAlert {
+            alert,
+            ttl: row
+                .ttl_ms
+                .and_then(|ms| u64::try_from(ms).ok())
+                .map(Duration::from_millis),
+            last_at: row.last_at.map(time).transpose()?,
+            owner: row.owner,
         })
     }
 }
 
 /// Converts fetched rows, in order.
 pub fn alerts(rows: Vec<AlertRow>) -> Result<Vec<Alert>, StoreError> {
-    rows.into_iter().map(Alert::try_from).collect()
+    rows.into_iter()
+        .map(|row| StoredAlert::try_from(row).map(|s| s.alert))
+        .collect()
 }
 
 pub fn rank(severity: Severity) -> i64 {
@@ -118,11 +248,16 @@ where
     i64: Encode<'a, DB> + Type<DB>,
     String: Encode<'a, DB> + Type<DB>,
 {
-    let mut sql = QueryBuilder::new(format!("SELECT {COLUMNS} FROM alerts WHERE severity <= "));
+    let mut sql = QueryBuilder::new(format!(
+        "SELECT {} FROM alerts WHERE severity <= ",
+        *COLUMNS
+    ));
     sql.push_bind(rank(filter.min_severity()));
     if let Some(keys) = filter.site_keys() {
+        // An alert for every site is on every screen.
         sql.push(" AND site_key IN (");
         let mut list = sql.separated(", ");
+        list.push_bind(noc_shared::EVERY_SITE.to_owned());
         for key in keys {
             list.push_bind(key.clone());
         }
@@ -136,189 +271,38 @@ pub const DISPLAY_ORDER: &str = " ORDER BY severity ASC, created_at DESC, id ASC
 /// The ORDER BY of the list API: newest first.
 pub const NEWEST_FIRST: &str = " ORDER BY created_at DESC, id ASC";
 
-/// The part of a backend that is the same SQL on SQLite and PostgreSQL,
-/// written once and expanded for each backend's connection type (sqlx's
-/// generic bounds for this would be longer than the code itself).
-///
-/// Expands to `apply_batch`, `read_seq`, `write_seq`, `load`, `save`,
-/// `list` and `snapshot` in the calling module. `$snapshot_isolation` is
-/// run first in a snapshot's transaction, so that its two reads see one
-/// moment of the database (empty where a transaction already does).
-macro_rules! sql_backend {
-    ($db:ty, $conn:ty, $snapshot_isolation:expr) => {
-        /// Applies `batch` inside `tx`, each request under its own savepoint
-        /// (a refused one leaves no trace); returns the outcomes and the last
-        /// seq. Numbers events from `seq + 1`.
-        async fn apply_batch(
-            tx: &mut sqlx::Transaction<'_, $db>,
-            batch: &[Vec<$crate::change::WriteOp>],
-            mut seq: u64,
-        ) -> Result<($crate::store::BatchResult, u64), $crate::store::StoreError> {
-            use sqlx::Acquire;
-            let mut results = Vec::with_capacity(batch.len());
-            for request in batch {
-                let mut savepoint = tx.begin().await?;
-                let mut next_seq = seq;
-                match apply_request(&mut savepoint, request, &mut next_seq).await {
-                    Ok(outcomes) => {
-                        savepoint.commit().await?;
-                        seq = next_seq;
-                        results.push(Ok(outcomes));
-                    }
-                    Err(Failure::Refused(e)) => {
-                        savepoint.rollback().await?;
-                        results.push(Err(e));
-                    }
-                    Err(Failure::Store(e)) => return Err(e),
-                }
-            }
-            Ok((results, seq))
-        }
-
-        /// A request's failure: its own (it stores nothing, the others go
-        /// on) or the database's (the whole batch fails).
-        enum Failure {
-            Refused($crate::change::WriteError),
-            Store($crate::store::StoreError),
-        }
-
-        impl From<sqlx::Error> for Failure {
-            fn from(e: sqlx::Error) -> Self {
-                Failure::Store(e.into())
-            }
-        }
-
-        /// Applies one request's ops in order, numbering events from `*seq + 1`.
-        async fn apply_request(
-            conn: &mut $conn,
-            request: &[$crate::change::WriteOp],
-            seq: &mut u64,
-        ) -> Result<Vec<$crate::change::Outcome>, Failure> {
-            let mut outcomes = Vec::with_capacity(request.len());
-            for op in request {
-                let existing = load(conn, op.id()).await.map_err(Failure::Store)?;
-                let (alert, kind) =
-                    $crate::change::apply(existing.as_ref(), op, $crate::change::now())
-                        .map_err(Failure::Refused)?;
-                let event = match kind {
-                    None => None,
-                    Some(kind) => {
-                        save(conn, &alert).await?;
-                        *seq += 1;
-                        Some($crate::event::Event::new(
-                            kind,
-                            *seq,
-                            &alert,
-                            existing.as_ref(),
-                        ))
-                    }
-                };
-                outcomes.push($crate::change::Outcome { alert, event });
-            }
-            Ok(outcomes)
-        }
-
-        /// The last event's seq; `lock` is appended to the query (`FOR UPDATE`).
-        async fn read_seq(conn: &mut $conn, lock: &str) -> Result<u64, $crate::store::StoreError> {
-            let value: i64 = sqlx::query_scalar(&format!(
-                "SELECT value FROM counters WHERE name = 'seq'{lock}"
-            ))
-            .fetch_one(conn)
-            .await?;
-            Ok(u64::try_from(value).unwrap_or_default())
-        }
-
-        async fn write_seq(conn: &mut $conn, seq: u64) -> Result<(), sqlx::Error> {
-            sqlx::query("UPDATE counters SET value = $1 WHERE name = 'seq'")
-                .bind(i64::try_from(seq).unwrap_or(i64::MAX))
-                .execute(conn)
-                .await?;
-            Ok(())
-        }
-
-        async fn load(
-            conn: &mut $conn,
-            id: &str,
-        ) -> Result<Option<noc_shared::Alert>, $crate::store::StoreError> {
-            let sql = format!(
-                "SELECT {} FROM alerts WHERE id = $1",
-                $crate::store::rows::COLUMNS
-            );
-            let row: Option<$crate::store::rows::AlertRow> =
-                sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
-            row.map(noc_shared::Alert::try_from).transpose()
-        }
-
-        async fn save(conn: &mut $conn, alert: &noc_shared::Alert) -> Result<(), sqlx::Error> {
-            let r = $crate::store::rows::AlertRow::from(alert);
-            sqlx::query($crate::store::rows::UPSERT)
-                .bind(r.id)
-                .bind(r.site)
-                .bind(r.severity)
-                .bind(r.message)
-                .bind(r.host)
-                .bind(r.source)
-                .bind(r.status)
-                .bind(r.created_at)
-                .bind(r.updated_at)
-                .bind(r.resolved_at)
-                .bind(r.acked_by)
-                .bind(r.acked_at)
-                .bind(noc_shared::site_key(&alert.site))
-                .execute(conn)
-                .await?;
-            Ok(())
-        }
-
-        /// `GET /api/v1/alerts`: newest first.
-        async fn list(
-            pool: &sqlx::Pool<$db>,
-            query: &$crate::store::ListQuery,
-        ) -> Result<Vec<noc_shared::Alert>, $crate::store::StoreError> {
-            use $crate::store::{StatusFilter, rows};
-            let mut sql = rows::select_matching::<$db>(&query.filter);
-            match query.status {
-                StatusFilter::Active => sql.push(" AND status = 'active'"),
-                StatusFilter::Resolved => sql.push(" AND status = 'resolved'"),
-                StatusFilter::All => &mut sql,
-            };
-            sql.push(rows::NEWEST_FIRST)
-                .push(" LIMIT ")
-                .push_bind(rows::limit(query.limit));
-            rows::alerts(sql.build_query_as().fetch_all(pool).await?)
-        }
-
-        /// The active alerts of `filter` in display order, at most `max`, and
-        /// the seq they contain.
-        async fn snapshot(
-            pool: &sqlx::Pool<$db>,
-            filter: &noc_shared::SiteFilter,
-            max: usize,
-        ) -> Result<$crate::store::StoreSnapshot, $crate::store::StoreError> {
-            use $crate::store::rows;
-            let mut tx = pool.begin().await?;
-            let isolation: &str = $snapshot_isolation;
-            if !isolation.is_empty() {
-                sqlx::query(isolation).execute(&mut *tx).await?;
-            }
-            let seq = read_seq(&mut tx, "").await?;
-            let mut sql = rows::select_matching::<$db>(filter);
-            sql.push(" AND status = 'active'")
-                .push(rows::DISPLAY_ORDER)
-                .push(" LIMIT ");
-            sql.push_bind(rows::limit(max.saturating_add(1)));
-            let found: Vec<rows::AlertRow> = sql.build_query_as().fetch_all(&mut *tx).await?;
-            tx.commit().await?;
-            let mut alerts = rows::alerts(found)?;
-            let truncated = alerts.len() > max;
-            alerts.truncate(max);
-            Ok($crate::store::StoreSnapshot {
-                seq,
-                alerts,
-                truncated,
-            })
-        }
-    };
+/// A row of `history`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HistoryRow {
+    pub seq: i64,
+    pub event: String,
+    pub at: i64,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    /// A JSON object of field -> [before, after].
+    pub changes: String,
 }
 
-pub(super) use sql_backend;
+impl HistoryRow {
+    /// The entry of alert `id`'s history this row holds.
+    pub fn into_entry(self, id: &str) -> Result<HistoryEntry, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt {
+            id: format!("{id} history {}", self.seq),
+            what: what.to_owned(),
+        };
+        Ok(HistoryEntry {
+            seq: u64::try_from(self.seq).map_err(|_| corrupt("seq"))?,
+            event: EventKind::from_name(&self.event).ok_or_else(|| corrupt("event"))?,
+            at: DateTime::from_timestamp_millis(self.at).ok_or_else(|| corrupt("at"))?,
+            by: self.actor,
+            note: self.note,
+            changes: serde_json::from_str(&self.changes).map_err(|_| corrupt("changes"))?,
+            reason: self
+                .reason
+                .map(|r| serde_json::from_value(serde_json::Value::String(r)))
+                .transpose()
+                .map_err(|_| corrupt("reason"))?,
+        })
+    }
+}

@@ -4,12 +4,11 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use noc_shared::{Alert, SiteFilter};
+use chrono::{DateTime, Utc};
+use noc_shared::{Alert, HistoryEntry, SiteFilter};
+use noc_shared::{Silence, SilenceState};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
-
-use chrono::{DateTime, Utc};
-use noc_shared::{Silence, SilenceState};
 
 use super::silences::StoredSilence;
 use super::{BatchResult, ListQuery, Store, StoreError, StoreSnapshot};
@@ -21,7 +20,7 @@ super::silences::silence_writes!(Sqlite);
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 // A SQLite read transaction sees one moment of the database by itself.
-super::rows::sql_backend!(Sqlite, SqliteConnection, "");
+super::sql::sql_backend!(Sqlite, SqliteConnection, "");
 
 /// Alerts in one SQLite file.
 pub struct SqliteStore {
@@ -63,7 +62,21 @@ impl Store for SqliteStore {
     }
 
     async fn get(&self, id: &str) -> Result<Option<Alert>, StoreError> {
-        load(&mut *self.pool.acquire().await?, id).await
+        Ok(load(&mut *self.pool.acquire().await?, id)
+            .await?
+            .map(|s| s.alert))
+    }
+
+    async fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        history(&self.pool, id).await
+    }
+
+    async fn next_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        next_deadline(&self.pool).await
+    }
+
+    async fn due(&self, now: DateTime<Utc>, max: usize) -> Result<Vec<WriteOp>, StoreError> {
+        due(&self.pool, now, max).await
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<Alert>, StoreError> {

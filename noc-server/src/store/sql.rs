@@ -1,0 +1,345 @@
+//! The part of a backend that is the same SQL on SQLite and PostgreSQL.
+
+/// The part of a backend that is the same SQL on SQLite and PostgreSQL,
+/// written once and expanded for each backend's connection type (sqlx's
+/// generic bounds for this would be longer than the code itself).
+///
+/// Expands to `apply_batch`, `read_seq`, `write_seq`, `load`, `save`,
+/// `list`, `snapshot`, `history`, `next_deadline` and `due` in the calling
+/// module. `$snapshot_isolation` is
+/// run first in a snapshot's transaction, so that its two reads see one
+/// moment of the database (empty where a transaction already does).
+macro_rules! sql_backend {
+    ($db:ty, $conn:ty, $snapshot_isolation:expr) => {
+        /// Applies `batch` inside `tx`, each request under its own savepoint
+        /// (a refused one leaves no trace); returns the outcomes and the last
+        /// seq. Numbers events from `seq + 1`.
+        async fn apply_batch(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            batch: &[Vec<$crate::change::WriteOp>],
+            mut seq: u64,
+        ) -> Result<($crate::store::BatchResult, u64), $crate::store::StoreError> {
+            use sqlx::Acquire;
+            let mut results = Vec::with_capacity(batch.len());
+            for request in batch {
+                let mut savepoint = tx.begin().await?;
+                let mut next_seq = seq;
+                match apply_request(&mut savepoint, request, &mut next_seq).await {
+                    Ok(outcomes) => {
+                        savepoint.commit().await?;
+                        seq = next_seq;
+                        results.push(Ok(outcomes));
+                    }
+                    Err(Failure::Refused(e)) => {
+                        savepoint.rollback().await?;
+                        results.push(Err(e));
+                    }
+                    Err(Failure::Store(e)) => return Err(e),
+                }
+            }
+            Ok((results, seq))
+        }
+
+        /// A request's failure: its own (it stores nothing, the others go
+        /// on) or the database's (the whole batch fails).
+        enum Failure {
+            Refused($crate::change::WriteError),
+            Store($crate::store::StoreError),
+        }
+
+        impl From<sqlx::Error> for Failure {
+            fn from(e: sqlx::Error) -> Self {
+                Failure::Store(e.into())
+            }
+        }
+
+        /// Applies one request's ops in order, numbering events from
+        /// `*seq + 1`; each event writes its history row (and a note, its
+        /// note) in the same transaction.
+        async fn apply_request(
+            conn: &mut $conn,
+            request: &[$crate::change::WriteOp],
+            seq: &mut u64,
+        ) -> Result<Vec<$crate::change::Outcome>, Failure> {
+            use $crate::change::{Outcome, apply, diff};
+            let mut outcomes = Vec::with_capacity(request.len());
+            for op in request {
+                let existing = load(conn, op.id()).await.map_err(Failure::Store)?;
+                let now = $crate::change::now();
+                let applied = apply(existing.as_ref(), op, now).map_err(Failure::Refused)?;
+                let alert = applied.stored.alert.clone();
+                let mut outcome = Outcome {
+                    alert,
+                    event: None,
+                    stale: applied.stale,
+                    note: None,
+                };
+                if let Some(kind) = applied.kind {
+                    save(conn, &applied.stored).await?;
+                    if let (noc_shared::EventKind::Noted, Some(text)) = (kind, &applied.note) {
+                        let note = insert_note(conn, &outcome.alert.id, op.by.name(), text, now).await?;
+                        outcome.note = Some(note);
+                    }
+                    *seq += 1;
+                    let before = existing.as_ref().map(|s| &s.alert);
+                    let entry = noc_shared::HistoryEntry {
+                        seq: *seq,
+                        event: kind,
+                        at: now,
+                        by: op.by.name().to_owned(),
+                        note: applied.note.clone(),
+                        changes: diff::changes(before, &outcome.alert),
+                        reason: applied.reason,
+                    };
+                    insert_history(conn, &outcome.alert.id, &entry).await?;
+                    let mut event = $crate::event::Event::new(kind, *seq, &outcome.alert, before);
+                    event.reason = applied.reason;
+                    event.note = outcome.note.clone();
+                    outcome.event = Some(event);
+                }
+                outcomes.push(outcome);
+            }
+            Ok(outcomes)
+        }
+
+        async fn insert_note(
+            conn: &mut $conn,
+            alert_id: &str,
+            author: &str,
+            text: &str,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<noc_shared::Note, sqlx::Error> {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO notes (alert_id, author, text, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(alert_id)
+            .bind(author)
+            .bind(text)
+            .bind(now.timestamp_millis())
+            .fetch_one(conn)
+            .await?;
+            Ok(noc_shared::Note {
+                id: u64::try_from(id).unwrap_or_default(),
+                alert_id: alert_id.to_owned(),
+                author: author.to_owned(),
+                text: text.to_owned(),
+                created_at: now,
+            })
+        }
+
+        async fn insert_history(
+            conn: &mut $conn,
+            alert_id: &str,
+            entry: &noc_shared::HistoryEntry,
+        ) -> Result<(), sqlx::Error> {
+            // A map of JSON values always serializes.
+            let changes = serde_json::to_string(&entry.changes).unwrap_or_else(|_| "{}".into());
+            sqlx::query(
+                "INSERT INTO history (seq, alert_id, event, at, actor, reason, note, changes) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(i64::try_from(entry.seq).unwrap_or(i64::MAX))
+            .bind(alert_id)
+            .bind(entry.event.as_str())
+            .bind(entry.at.timestamp_millis())
+            .bind(&entry.by)
+            .bind(entry.reason.map(|r| r.as_str()))
+            .bind(&entry.note)
+            .bind(changes)
+            .execute(conn)
+            .await?;
+            Ok(())
+        }
+
+        /// The history of alert `id`, oldest first.
+        async fn history(
+            pool: &sqlx::Pool<$db>,
+            id: &str,
+        ) -> Result<Vec<noc_shared::HistoryEntry>, $crate::store::StoreError> {
+            let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(
+                "SELECT seq, event, at, actor, reason, note, changes FROM history \
+                 WHERE alert_id = $1 ORDER BY seq",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+            rows.into_iter()
+                .map(|row| row.into_entry(id))
+                .collect()
+        }
+
+        /// The earliest time an alert is due on the clock: it expires, or
+        /// its ack lapses. Resolving clears both, so only active alerts
+        /// have them.
+        async fn next_deadline(
+            pool: &sqlx::Pool<$db>,
+        ) -> Result<Option<chrono::DateTime<chrono::Utc>>, $crate::store::StoreError> {
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT MIN(t) FROM (\
+                 SELECT MIN(expires_at) AS t FROM alerts WHERE expires_at IS NOT NULL \
+                 UNION ALL \
+                 SELECT MIN(ack_expires_at) AS t FROM alerts WHERE ack_expires_at IS NOT NULL\
+                 ) AS due",
+            )
+            .fetch_one(pool)
+            .await?;
+            Ok(found.and_then(chrono::DateTime::from_timestamp_millis))
+        }
+
+        /// The clock's ops due at `now`, at most `max` of each kind.
+        async fn due(
+            pool: &sqlx::Pool<$db>,
+            now: chrono::DateTime<chrono::Utc>,
+            max: usize,
+        ) -> Result<Vec<$crate::change::WriteOp>, $crate::store::StoreError> {
+            use $crate::change::{Action, Actor, WriteOp};
+            let ids = |column: &str| {
+                format!(
+                    "SELECT id FROM alerts WHERE {column} IS NOT NULL AND {column} <= $1 \
+                     ORDER BY {column} LIMIT $2"
+                )
+            };
+            let now = now.timestamp_millis();
+            let max = $crate::store::rows::limit(max);
+            let expired: Vec<String> = sqlx::query_scalar(&ids("expires_at"))
+                .bind(now)
+                .bind(max)
+                .fetch_all(pool)
+                .await?;
+            let lapsed: Vec<String> = sqlx::query_scalar(&ids("ack_expires_at"))
+                .bind(now)
+                .bind(max)
+                .fetch_all(pool)
+                .await?;
+            let ops = expired
+                .into_iter()
+                .map(|id| Action::Expire { id })
+                .chain(lapsed.into_iter().map(|id| Action::AckLapse { id }))
+                .map(|action| WriteOp::new(Actor::Server, action))
+                .collect();
+            Ok(ops)
+        }
+
+        /// The last event's seq; `lock` is appended to the query (`FOR UPDATE`).
+        async fn read_seq(conn: &mut $conn, lock: &str) -> Result<u64, $crate::store::StoreError> {
+            let value: i64 = sqlx::query_scalar(&format!(
+                "SELECT value FROM counters WHERE name = 'seq'{lock}"
+            ))
+            .fetch_one(conn)
+            .await?;
+            Ok(u64::try_from(value).unwrap_or_default())
+        }
+
+        async fn write_seq(conn: &mut $conn, seq: u64) -> Result<(), sqlx::Error> {
+            sqlx::query("UPDATE counters SET value = $1 WHERE name = 'seq'")
+                .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+
+        async fn load(
+            conn: &mut $conn,
+            id: &str,
+        ) -> Result<Option<$crate::change::StoredAlert>, $crate::store::StoreError> {
+            let sql = format!(
+                "SELECT {} FROM alerts WHERE id = $1",
+                *$crate::store::rows::COLUMNS
+            );
+            let row: Option<$crate::store::rows::AlertRow> =
+                sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+            row.map($crate::change::StoredAlert::try_from).transpose()
+        }
+
+        async fn save(
+            conn: &mut $conn,
+            stored: &$crate::change::StoredAlert,
+        ) -> Result<(), sqlx::Error> {
+            let r = $crate::store::rows::AlertRow::from(stored);
+            sqlx::query(&$crate::store::rows::UPSERT)
+                .bind(r.id)
+                .bind(r.site)
+                .bind(r.severity)
+                .bind(r.message)
+                .bind(r.host)
+                .bind(r.source)
+                .bind(r.status)
+                .bind(r.created_at)
+                .bind(r.updated_at)
+                .bind(r.resolved_at)
+                .bind(r.acked_by)
+                .bind(r.acked_at)
+                .bind(r.description)
+                .bind(r.url)
+                .bind(r.labels)
+                .bind(r.occurrences)
+                .bind(r.last_seen_at)
+                .bind(r.expires_at)
+                .bind(r.ttl_ms)
+                .bind(r.last_at)
+                .bind(r.ack_note)
+                .bind(r.ack_expires_at)
+                .bind(r.silenced_by)
+                .bind(r.flapping)
+                .bind(r.notes)
+                .bind(r.writeback_state)
+                .bind(r.writeback_error)
+                .bind(r.owner)
+                .bind(noc_shared::site_key(&stored.alert.site))
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+
+        /// `GET /api/v1/alerts`: newest first.
+        async fn list(
+            pool: &sqlx::Pool<$db>,
+            query: &$crate::store::ListQuery,
+        ) -> Result<Vec<noc_shared::Alert>, $crate::store::StoreError> {
+            use $crate::store::{StatusFilter, rows};
+            let mut sql = rows::select_matching::<$db>(&query.filter);
+            match query.status {
+                StatusFilter::Active => sql.push(" AND status = 'active'"),
+                StatusFilter::Resolved => sql.push(" AND status = 'resolved'"),
+                StatusFilter::All => &mut sql,
+            };
+            sql.push(rows::NEWEST_FIRST)
+                .push(" LIMIT ")
+                .push_bind(rows::limit(query.limit));
+            rows::alerts(sql.build_query_as().fetch_all(pool).await?)
+        }
+
+        /// The active alerts of `filter` in display order, at most `max`, and
+        /// the seq they contain.
+        async fn snapshot(
+            pool: &sqlx::Pool<$db>,
+            filter: &noc_shared::SiteFilter,
+            max: usize,
+        ) -> Result<$crate::store::StoreSnapshot, $crate::store::StoreError> {
+            use $crate::store::rows;
+            let mut tx = pool.begin().await?;
+            let isolation: &str = $snapshot_isolation;
+            if !isolation.is_empty() {
+                sqlx::query(isolation).execute(&mut *tx).await?;
+            }
+            let seq = read_seq(&mut tx, "").await?;
+            let mut sql = rows::select_matching::<$db>(filter);
+            sql.push(" AND status = 'active'")
+                .push(rows::DISPLAY_ORDER)
+                .push(" LIMIT ");
+            sql.push_bind(rows::limit(max.saturating_add(1)));
+            let found: Vec<rows::AlertRow> = sql.build_query_as().fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            let mut alerts = rows::alerts(found)?;
+            let truncated = alerts.len() > max;
+            alerts.truncate(max);
+            Ok($crate::store::StoreSnapshot {
+                seq,
+                alerts,
+                truncated,
+            })
+        }
+    };
+}
+
+pub(super) use sql_backend;
