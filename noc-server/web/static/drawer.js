@@ -31,6 +31,8 @@ export function openAlert() {
 export function openDrawer(alert) {
   current = alert;
   const drawer = $("drawer");
+  // Below the counts and the controls (sign-in, mute), which stay usable.
+  drawer.style.top = `${document.querySelector(".board-title").getBoundingClientRect().bottom}px`;
   drawer.hidden = false;
   $("drawer-actions").replaceChildren(actionBar(() => current));
   $("drawer-notes").replaceChildren();

@@ -62,9 +62,12 @@ export function mute(ms) {
   onChange();
 }
 
+/** Alerts still new and unacknowledged ring again at once. */
 export function unmute() {
   sound.muted = false;
   sound.mutedUntil = null;
+  const now = Date.now();
+  for (const id of due.keys()) due.set(id, now);
   onChange();
 }
 

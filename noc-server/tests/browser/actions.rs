@@ -1,0 +1,181 @@
+//! The details drawer and the operator's actions through it.
+
+use fantoccini::key::Key;
+use serde_json::{Value, json};
+
+use crate::common::{TestServer, WAIT};
+use crate::harness::{
+    Browser, HOSTILE, OPERATOR_EMAIL, OPERATOR_TOKEN, Tools, alert, row, users_file,
+};
+
+/// What the drawer shows, read from the page.
+const DRAWER: &str = "const d = document.getElementById('drawer');
+    if (d.hidden) return null;
+    const pairs = [...document.querySelectorAll('#drawer-fields > span')].map(s => s.textContent);
+    const fields = {};
+    for (let i = 0; i + 1 < pairs.length; i += 2) fields[pairs[i]] = pairs[i + 1];
+    return {
+        id: d.dataset.id,
+        message: document.getElementById('drawer-message').textContent,
+        fields,
+        elements: d.querySelectorAll('img, b').length,
+    };";
+
+async fn status(browser: &Browser, what: &str, contains: &str) -> Value {
+    browser
+        .wait_for(
+            what,
+            WAIT,
+            &format!(
+                "const s = document.querySelector('#drawer .action-status');
+                 return s && s.textContent.includes({contains:?}) ? s.textContent : null;"
+            ),
+        )
+        .await
+}
+
+async fn acked_by(server: &TestServer, id: &str) -> Value {
+    server.get_json(&format!("/api/v1/alerts/{id}")).await["acked_by"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_drawer_shows_an_alert_and_acknowledges_it() {
+    let Some(tools) = Tools::or_skip() else {
+        return;
+    };
+    let users_dir = tempfile::tempdir().expect("tempdir");
+    let users = users_file(users_dir.path());
+    let server = TestServer::start(&["--users-file", users.to_str().expect("utf-8")]).await;
+    server
+        .post_ok(&json!([
+            alert(
+                "kili-core",
+                "Kilimanjaro",
+                "critical",
+                "Core switch sw-01 unreachable"
+            ),
+            alert("kili-hostile", "Kilimanjaro", "average", HOSTILE),
+        ]))
+        .await;
+    let browser = Browser::start(&tools).await;
+    browser.open(&server, "/?client=desk").await;
+    browser
+        .wait_for_ids("the snapshot", &["kili-core", "kili-hostile"])
+        .await;
+
+    // A click on a row opens its details; hostile text stays text there too.
+    browser.click(&row("kili-hostile")).await;
+    let shown = browser.wait_for("the drawer", WAIT, DRAWER).await;
+    assert_eq!(shown["id"], json!("kili-hostile"));
+    assert_eq!(shown["message"], json!(HOSTILE), "the message as text");
+    assert_eq!(shown["elements"], json!(0), "hostile text made elements");
+    assert_eq!(shown["fields"]["host"], json!("kili-hostile.example"));
+    assert_eq!(shown["fields"]["site"], json!("Kilimanjaro"));
+    assert_eq!(shown["fields"]["status"], json!("active"));
+    browser.assert_no_dialog().await;
+
+    // Another row replaces it.
+    browser.click(&row("kili-core")).await;
+    browser
+        .wait_for(
+            "the second alert's details",
+            WAIT,
+            "return document.getElementById('drawer').dataset.id === 'kili-core';",
+        )
+        .await;
+
+    // Without a token the buttons say so and send nothing.
+    browser.click("#drawer .action-ack").await;
+    status(&browser, "the token-needed note", "A user token is needed").await;
+    assert_eq!(
+        acked_by(&server, "kili-core").await,
+        Value::Null,
+        "nothing sent"
+    );
+
+    // A wrong token: the server's refusal, in words.
+    browser.click("#signin-open").await;
+    browser
+        .type_into(
+            "#signin-token",
+            &format!("not-the-token{}", char::from(Key::Enter)),
+        )
+        .await;
+    browser.click("#drawer .action-ack").await;
+    browser
+        .type_into("#drawer .form-ack input[name=note]", "on it")
+        .await;
+    browser.click("#drawer .form-ack button[type=submit]").await;
+    status(&browser, "the 401 in words", "The server refused (401)").await;
+    assert_eq!(acked_by(&server, "kili-core").await, Value::Null, "refused");
+
+    // Sign out, sign in with the user's token: kept in this tab's
+    // sessionStorage, never in the address or a cookie.
+    browser.click("#signin-open").await;
+    browser.click("#signin-open").await;
+    browser
+        .type_into(
+            "#signin-token",
+            &format!("{OPERATOR_TOKEN}{}", char::from(Key::Enter)),
+        )
+        .await;
+    let kept = browser
+        .js("return [sessionStorage.getItem('noc.token'), location.href, document.cookie];")
+        .await;
+    assert_eq!(kept[0], json!(OPERATOR_TOKEN), "in sessionStorage");
+    assert!(
+        !kept[1].as_str().unwrap_or("").contains(OPERATOR_TOKEN),
+        "not in the address"
+    );
+    assert_eq!(kept[2], json!(""), "no cookie");
+
+    // The ack form, sent with Enter from its note.
+    browser.click("#drawer .action-ack").await;
+    browser
+        .type_into(
+            "#drawer .form-ack input[name=note]",
+            &format!("power team called{}", char::from(Key::Enter)),
+        )
+        .await;
+    status(&browser, "the ack's answer", "Acknowledged.").await;
+    assert_eq!(acked_by(&server, "kili-core").await, json!(OPERATOR_EMAIL));
+    let ack_cell = format!(
+        "const r = document.querySelector('{}');
+         return r && r.classList.contains('acked') ? r.querySelector('.ack').textContent : null;",
+        row("kili-core")
+    );
+    let here = browser
+        .wait_for("[ACK] on this page", WAIT, &ack_cell)
+        .await;
+    assert_eq!(here, json!(format!("[ACK] {OPERATOR_EMAIL}")));
+    browser
+        .wait_for(
+            "the drawer to follow the event",
+            WAIT,
+            &format!(
+                "return [...document.querySelectorAll('#drawer-fields > span')]
+                     .some(s => s.textContent === {OPERATOR_EMAIL:?});"
+            ),
+        )
+        .await;
+
+    // A second page (a new tab: no token there) shows who acknowledged it.
+    let tab = browser.client.new_window(true).await.expect("a new tab");
+    browser
+        .client
+        .switch_to_window(tab.handle)
+        .await
+        .expect("switch to the tab");
+    browser.open(&server, "/?client=wall").await;
+    let there = browser
+        .wait_for("[ACK] on a second page", WAIT, &ack_cell)
+        .await;
+    assert_eq!(there, json!(format!("[ACK] {OPERATOR_EMAIL}")));
+    let token = browser
+        .js("return sessionStorage.getItem('noc.token');")
+        .await;
+    assert_eq!(token, Value::Null, "the token stays in its own tab");
+
+    browser.close().await;
+    server.stop().await;
+}
