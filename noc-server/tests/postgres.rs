@@ -359,3 +359,109 @@ async fn healthz_is_503_while_the_database_is_unreachable_and_screens_stay() {
     common::drop_postgres_database(&format!("{}/{db}", base.rsplit_once('/').expect("base").0))
         .await;
 }
+
+/// `/healthz` as (status, body).
+async fn health(server: &TestServer) -> (u16, serde_json::Value) {
+    let response = server
+        .http
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_is_degraded_while_the_listener_stays_down() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let Some(base) = base_or_skip("healthz_is_degraded_while_the_listener_stays_down") else {
+        return;
+    };
+    let database = fresh_postgres_database(&base).await;
+    let server = TestServer::start_on(
+        Arc::new(tempfile::tempdir().expect("tempdir")),
+        database.clone(),
+        "127.0.0.1:0",
+        &[],
+    )
+    .await;
+    assert_eq!(health(&server).await.0, 200);
+
+    let name = database.rsplit_once('/').expect("db name").1.to_owned();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
+        .await
+        .expect("admin connection");
+    // The listener connects just after start: wait until it is there.
+    within("the listener to connect", async {
+        loop {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
+            )
+            .bind(&name)
+            .bind("noc-server-listener")
+            .fetch_one(&mut admin)
+            .await
+            .expect("pg_stat_activity");
+            if n == 1 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    // New connections to the database are refused (superusers too), so the
+    // listener cannot come back; the pool's open connections still answer.
+    let allow = |yes: bool| format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {yes}");
+    sqlx::query(&allow(false))
+        .execute(&mut admin)
+        .await
+        .expect("block connections");
+    let killed: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
+    )
+    .bind(&name)
+    .bind("noc-server-listener")
+    .fetch_all(&mut admin)
+    .await
+    .expect("terminate");
+    assert_eq!(
+        killed.len(),
+        1,
+        "one listener connection, found by its name"
+    );
+    let killed_at = std::time::Instant::now();
+
+    let body = within("/healthz to say degraded", async {
+        loop {
+            let (status, body) = health(&server).await;
+            if status == 503 {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(
+        killed_at.elapsed() >= Duration::from_secs(5),
+        "degraded after only {:?}: a reconnection gets 5 s",
+        killed_at.elapsed()
+    );
+    assert_eq!(body["status"], "degraded", "{body}");
+    assert!(
+        body["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{body}"
+    );
+
+    sqlx::query(&allow(true))
+        .execute(&mut admin)
+        .await
+        .expect("allow connections");
+    within("/healthz to be ok again", async {
+        while health(&server).await.0 != 200 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    server.stop_and_drop_database().await;
+}

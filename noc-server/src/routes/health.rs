@@ -9,10 +9,18 @@ use serde_json::json;
 use super::AppState;
 use crate::error::ApiError;
 
-/// `GET /healthz`: 200 when the store answers, 503 otherwise.
+/// `GET /healthz`: 200 when the store answers and this instance hears the
+/// others' events, 503 otherwise, so that a load balancer moves its screens.
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
-        Ok(()) => Json(json!({ "status": "ok" })).into_response(),
+        Ok(()) => match state.store.deafness() {
+            None => Json(json!({ "status": "ok" })).into_response(),
+            Some(error) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "degraded", "error": error })),
+            )
+                .into_response(),
+        },
         Err(e) => {
             tracing::warn!(error = %e, "health check: store unavailable");
             (

@@ -136,6 +136,13 @@ pub trait Store: Send + Sync + 'static {
     /// Answers when the database does.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Why this instance has not heard the other instances' events for a
+    /// while (its follower's listener down for more than 5 s), if so.
+    /// `None` (the default) for a store no other instance writes to.
+    fn deafness(&self) -> Option<String> {
+        None
+    }
+
     /// For a store shared by several server instances: the task that
     /// publishes every instance's events in this instance, in seq order. `None` (the default) means this process is the only writer,
     /// and the writer publishes what it commits.

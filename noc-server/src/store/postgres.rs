@@ -8,7 +8,7 @@
 //! every instance's alerts in one global order.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use noc_shared::{Alert, EventKind, EventReason, HistoryEntry, Note, Severity, SiteFilter};
@@ -48,13 +48,27 @@ const MAX_RETRY: Duration = Duration::from_secs(2);
 const LISTEN_TIMEOUT: Duration = Duration::from_secs(5);
 /// A follower also looks for new events this often, whatever NOTIFY says.
 const POLL: Duration = Duration::from_secs(2);
+/// How long the listener may be down before `/healthz` says so: long
+/// enough for one reconnection, short enough for a load balancer to move
+/// the screens before they miss much.
+const DEAF_AFTER: Duration = Duration::from_secs(5);
+/// The listening connection's `application_name`, so that an operator (or
+/// a test) can find it in `pg_stat_activity`.
+pub const LISTENER_APPLICATION_NAME: &str = "noc-server-listener";
 
 /// Alerts in PostgreSQL, shared by every instance.
 pub struct PostgresStore {
     pool: PgPool,
+    /// How the listener connects: on a connection of its own, new for each
+    /// attempt, never an idle one of `pool` that may be as dead as the
+    /// listener's was.
+    listen_options: PgConnectOptions,
     /// The seq when this instance opened the store: its follower publishes
     /// every event after it, so nothing committed after start-up is missed.
     start_seq: u64,
+    /// Since when, and why, the follower has not been listening; `None`
+    /// while it listens.
+    deaf: std::sync::Mutex<Option<(Instant, String)>>,
 }
 
 /// An event as the `events` table keeps it.
@@ -76,11 +90,36 @@ impl PostgresStore {
             .max_connections(16)
             // /healthz must answer 503 quickly when the database is gone.
             .acquire_timeout(Duration::from_secs(3))
-            .connect_with(options)
+            .connect_with(options.clone().application_name("noc-server"))
             .await?;
+        let listen_options = options.application_name(LISTENER_APPLICATION_NAME);
         MIGRATOR.run(&pool).await?;
         let start_seq = read_seq(&mut *pool.acquire().await?, "").await?;
-        Ok(PostgresStore { pool, start_seq })
+        // Deaf until the follower first listens: one that never manages to
+        // is a fault like one that lost its connection.
+        let deaf = Some((
+            Instant::now(),
+            "the event listener has not connected yet".into(),
+        ));
+        Ok(PostgresStore {
+            pool,
+            listen_options,
+            start_seq,
+            deaf: std::sync::Mutex::new(deaf),
+        })
+    }
+
+    /// Records that the follower stopped listening (keeping the first
+    /// moment), or, with `None`, that it listens again.
+    fn set_deaf(&self, error: Option<String>) {
+        let mut deaf = self.deaf.lock().unwrap_or_else(|e| e.into_inner());
+        match error {
+            None => *deaf = None,
+            Some(error) => {
+                let since = deaf.as_ref().map_or_else(Instant::now, |(since, _)| *since);
+                *deaf = Some((since, error));
+            }
+        }
     }
 
     /// Publishes every committed event, from every instance, in seq order,
@@ -103,6 +142,7 @@ impl PostgresStore {
                 Ok(l) => l,
                 Err(e) => {
                     tracing::warn!(error = %e, retry_in = ?retry, "cannot listen for events; retrying");
+                    self.set_deaf(Some(format!("cannot listen for events: {e}")));
                     tokio::select! {
                         () = shutdown.cancelled() => return,
                         () = tokio::time::sleep(retry) => {}
@@ -112,6 +152,7 @@ impl PostgresStore {
                 }
             };
             retry = Duration::from_millis(250);
+            self.set_deaf(None);
             if reconnecting {
                 // Screens may hold a picture with a hole in it: replace it.
                 tracing::warn!("event listener reconnected; resyncing every screen");
@@ -123,6 +164,7 @@ impl PostgresStore {
                 .await
             {
                 tracing::warn!(error = %e, "event listener lost its connection");
+                self.set_deaf(Some(format!("the event listener lost its connection: {e}")));
             }
             if shutdown.is_cancelled() {
                 return;
@@ -131,7 +173,15 @@ impl PostgresStore {
     }
 
     async fn listen(&self) -> Result<PgListener, sqlx::Error> {
-        let mut listener = PgListener::connect_with(&self.pool).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            // The pool retries a refused connection until this deadline,
+            // waiting up to a fifth of it between tries: keep both short so
+            // the listener is back soon after the database.
+            .acquire_timeout(LISTEN_TIMEOUT)
+            .connect_with(self.listen_options.clone())
+            .await?;
+        let mut listener = PgListener::connect_with(&pool).await?;
         // Without this, `recv` would reconnect silently and hide the hole.
         listener.ignore_pool_close_event(true);
         listener.listen(CHANNEL).await?;
@@ -301,6 +351,13 @@ impl Store for PostgresStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    fn deafness(&self) -> Option<String> {
+        let deaf = self.deaf.lock().unwrap_or_else(|e| e.into_inner());
+        deaf.as_ref()
+            .filter(|(since, _)| since.elapsed() > DEAF_AFTER)
+            .map(|(_, error)| error.clone())
     }
 
     fn follower(self: Arc<Self>) -> Option<Follower> {
