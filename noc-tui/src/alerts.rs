@@ -53,6 +53,11 @@ pub struct AlertBook {
     counts: [usize; 5],
     /// The acknowledged part of `counts`.
     acked: [usize; 5],
+    /// The silenced part of `counts`.
+    silenced: [usize; 5],
+    /// The part of `counts` both acknowledged and silenced, so that hiding
+    /// both never counts an alert twice.
+    acked_silenced: [usize; 5],
 }
 
 impl AlertBook {
@@ -67,6 +72,8 @@ impl AlertBook {
         self.order.clear();
         self.counts = [0; 5];
         self.acked = [0; 5];
+        self.silenced = [0; 5];
+        self.acked_silenced = [0; 5];
         for alert in alerts {
             self.upsert(alert);
         }
@@ -93,8 +100,15 @@ impl AlertBook {
     fn tally(&mut self, alert: &Alert, sign: isize) {
         let rank = alert.severity.rank();
         self.counts[rank] = self.counts[rank].saturating_add_signed(sign);
-        if alert.is_acked() {
-            self.acked[rank] = self.acked[rank].saturating_add_signed(sign);
+        let (acked, silenced) = (alert.is_acked(), alert.is_silenced());
+        for (held, tally) in [
+            (acked, &mut self.acked),
+            (silenced, &mut self.silenced),
+            (acked && silenced, &mut self.acked_silenced),
+        ] {
+            if held {
+                tally[rank] = tally[rank].saturating_add_signed(sign);
+            }
         }
     }
 
@@ -106,6 +120,16 @@ impl AlertBook {
     /// Acknowledged alerts per severity, most severe first.
     pub fn acked_counts(&self) -> [usize; 5] {
         self.acked
+    }
+
+    /// Silenced alerts per severity, most severe first.
+    pub fn silenced_counts(&self) -> [usize; 5] {
+        self.silenced
+    }
+
+    /// Alerts both acknowledged and silenced, per severity.
+    pub fn acked_silenced_counts(&self) -> [usize; 5] {
+        self.acked_silenced
     }
 
     /// The alert with this id.

@@ -48,6 +48,11 @@ pub struct Cli {
     #[arg(long, value_name = "T", env = "NOC_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
 
+    /// A user's token, for acting on alerts (ack, unack, notes, silences);
+    /// also used to view when --token is not given.
+    #[arg(long, value_name = "T", env = "NOC_USER_TOKEN", hide_env_values = true)]
+    pub user_token: Option<String>,
+
     /// One line per alert and event on standard output instead of the
     /// full-screen view (for logs, pipes and dumb consoles).
     #[arg(long)]
@@ -78,6 +83,10 @@ impl fmt::Debug for Cli {
             .field("min_severity", &self.min_severity)
             .field("name", &self.name)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "user_token",
+                &self.user_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("plain", &self.plain)
             .field("bell", &self.bell)
             .field("log_file", &self.log_file)
@@ -118,7 +127,11 @@ pub struct Config {
     pub min_severity: Severity,
     /// The screen's name, sent as `client`.
     pub name: String,
+    /// What the WebSocket and reads send: `--token`, else `--user-token`.
     pub token: Option<String>,
+    /// `--user-token`: what actions send; `None` and the action keys say
+    /// that one is needed.
+    pub user_token: Option<String>,
     pub plain: bool,
     pub bell: Option<Severity>,
     pub log_file: Option<PathBuf>,
@@ -140,6 +153,10 @@ impl fmt::Debug for Config {
             .field("min_severity", &self.min_severity)
             .field("name", &self.name)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "user_token",
+                &self.user_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("plain", &self.plain)
             .field("bell", &self.bell)
             .field("ca_file", &self.ca_file)
@@ -171,12 +188,17 @@ impl Config {
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty())
             .unwrap_or_else(default_name);
+        let user_token = cli.user_token.filter(|t| !t.is_empty());
         Ok(Config {
             urls,
             sites: cli.sites.as_deref().and_then(parse_site_list),
             min_severity: cli.min_severity,
             name,
-            token: cli.token.filter(|t| !t.is_empty()),
+            token: cli
+                .token
+                .filter(|t| !t.is_empty())
+                .or_else(|| user_token.clone()),
+            user_token,
             plain: cli.plain,
             bell: cli.bell,
             log_file: cli.log_file,

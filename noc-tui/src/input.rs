@@ -12,16 +12,27 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crate::app::{Action, Mode};
 
 /// Every key and what it does, as the help shows them.
-pub const KEYS: [(&str, &str); 9] = [
-    ("q, Esc, Ctrl-C", "quit"),
-    ("Up/Down, j/k", "scroll one row"),
-    ("PgUp/PgDn, Space", "scroll one page"),
-    ("Home/End, g/G", "first / last row"),
+pub const KEYS: [(&str, &str); 20] = [
+    ("q, Ctrl-C", "quit"),
+    ("Esc", "close what is open; quit from the bare list"),
+    ("Up/Down, j/k", "select the previous / next alert"),
+    ("PgUp/PgDn, Space", "one page up / down"),
+    ("Home/End, g/G", "first / last alert"),
+    ("Enter", "details of the selected alert"),
+    ("a", "acknowledge (asks a note, then an expiry)"),
+    ("u", "take the acknowledgement back"),
+    ("n", "add a note"),
+    ("s", "silence its host or site (asks how long, why)"),
+    ("/", "filter by site, host, message as you type"),
+    ("h", "hide / show acknowledged alerts"),
+    ("z", "hide / show silenced alerts"),
     ("v", "alert list / site board"),
-    ("a", "hide / show acknowledged alerts"),
     ("r", "reconnect now"),
-    ("?", "this help"),
-    ("", "any other key closes it"),
+    ("?", "this help; any other key closes it"),
+    ("", ""),
+    ("In a prompt", "Enter answers, Esc cancels"),
+    ("In the filter", "Enter keeps it, Esc clears it"),
+    ("In details", "Up/Down scroll, a u n s act, Esc closes"),
 ];
 
 /// What `key` asks for while `mode` has the keyboard; `None` for a key that
@@ -31,21 +42,33 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
     if key.kind == KeyEventKind::Release {
         return None;
     }
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        return Some(Action::Quit);
+    }
     match mode {
         Mode::Browse => browse(key),
         Mode::Help => help(key),
+        Mode::Details => details(key),
+        Mode::Prompt | Mode::Filter => typing(key),
     }
 }
 
 /// The keys of the list and the site board.
 fn browse(key: KeyEvent) -> Option<Action> {
     let action = match key.code {
-        KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Action::Quit,
-        KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Esc => Action::Back,
         KeyCode::Char('?') => Action::Help,
         KeyCode::Char('v') => Action::SwitchView,
-        KeyCode::Char('a') => Action::ToggleAcked,
+        KeyCode::Char('h') => Action::ToggleAcked,
+        KeyCode::Char('z') => Action::ToggleSilenced,
         KeyCode::Char('r') => Action::ReconnectNow,
+        KeyCode::Enter => Action::Open,
+        KeyCode::Char('a') => Action::Ack,
+        KeyCode::Char('u') => Action::Unack,
+        KeyCode::Char('n') => Action::Note,
+        KeyCode::Char('s') => Action::Silence,
+        KeyCode::Char('/') => Action::Filter,
         KeyCode::Up | KeyCode::Char('k') => Action::RowUp,
         KeyCode::Down | KeyCode::Char('j') => Action::RowDown,
         KeyCode::PageUp => Action::PageUp,
@@ -57,13 +80,54 @@ fn browse(key: KeyEvent) -> Option<Action> {
     Some(action)
 }
 
-/// With the help open the list's keys keep their meaning (the list scrolls
-/// under it, `q` quits); `?` closes it, and so does any key that means
-/// nothing else.
+/// With the help open the list's moves and switches keep their meaning
+/// (the list scrolls under it, `q` quits); `?` and Esc close it, and so
+/// does any key that means nothing else. Keys that open something else
+/// (Enter, the actions, `/`) only close it.
 fn help(key: KeyEvent) -> Option<Action> {
+    match browse(key) {
+        Some(
+            Action::Help
+            | Action::Back
+            | Action::Open
+            | Action::Ack
+            | Action::Unack
+            | Action::Note
+            | Action::Silence
+            | Action::Filter,
+        )
+        | None => Some(Action::Close),
+        other => other,
+    }
+}
+
+/// The keys of the details pane: scroll, act on its alert, close.
+fn details(key: KeyEvent) -> Option<Action> {
+    let action = match key.code {
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Esc | KeyCode::Enter => Action::Close,
+        KeyCode::Char('a') => Action::Ack,
+        KeyCode::Char('u') => Action::Unack,
+        KeyCode::Char('n') => Action::Note,
+        KeyCode::Char('s') => Action::Silence,
+        KeyCode::Up | KeyCode::Char('k') => Action::RowUp,
+        KeyCode::Down | KeyCode::Char('j') => Action::RowDown,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::PageDown | KeyCode::Char(' ') => Action::PageDown,
+        KeyCode::Home | KeyCode::Char('g') => Action::First,
+        _ => return None,
+    };
+    Some(action)
+}
+
+/// The keys of a prompt and of the filter: text, Backspace, Enter, Esc.
+fn typing(key: KeyEvent) -> Option<Action> {
     match key.code {
-        KeyCode::Char('?') => Some(Action::Close),
-        _ => Some(browse(key).unwrap_or(Action::Close)),
+        KeyCode::Esc => Some(Action::Close),
+        KeyCode::Enter => Some(Action::Submit),
+        KeyCode::Backspace => Some(Action::Erase),
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::Type(c)),
+        _ => None,
     }
 }
 
@@ -79,12 +143,27 @@ mod tests {
     fn quit_keys_quit() {
         for key in [
             press(KeyCode::Char('q')),
-            press(KeyCode::Esc),
             KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
         ] {
             assert_eq!(action(Mode::Browse, key), Some(Action::Quit), "{key:?}");
             assert_eq!(action(Mode::Help, key), Some(Action::Quit), "{key:?}");
+            assert_eq!(action(Mode::Details, key), Some(Action::Quit), "{key:?}");
         }
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(action(Mode::Prompt, ctrl_c), Some(Action::Quit));
+        assert_eq!(action(Mode::Filter, ctrl_c), Some(Action::Quit));
+        // Esc on the bare list is Back: the model quits unless a filter is
+        // set; over anything else it closes.
+        let esc = press(KeyCode::Esc);
+        assert_eq!(action(Mode::Browse, esc), Some(Action::Back));
+        for mode in [Mode::Help, Mode::Details, Mode::Prompt, Mode::Filter] {
+            assert_eq!(action(mode, esc), Some(Action::Close), "{mode:?}");
+        }
+        // In a prompt or the filter, q is a letter.
+        assert_eq!(
+            action(Mode::Prompt, press(KeyCode::Char('q'))),
+            Some(Action::Type('q'))
+        );
         assert_eq!(
             action(Mode::Browse, press(KeyCode::Char('c'))),
             None,
@@ -112,13 +191,35 @@ mod tests {
     fn view_acked_reconnect_and_help_keys() {
         for (code, want) in [
             ('v', Action::SwitchView),
-            ('a', Action::ToggleAcked),
+            ('h', Action::ToggleAcked),
+            ('z', Action::ToggleSilenced),
+            ('a', Action::Ack),
+            ('u', Action::Unack),
+            ('n', Action::Note),
+            ('s', Action::Silence),
+            ('/', Action::Filter),
             ('r', Action::ReconnectNow),
             ('?', Action::Help),
         ] {
             assert_eq!(action(Mode::Browse, press(KeyCode::Char(code))), Some(want));
         }
         assert_eq!(action(Mode::Browse, press(KeyCode::Char('x'))), None);
+        assert_eq!(
+            action(Mode::Browse, press(KeyCode::Enter)),
+            Some(Action::Open)
+        );
+        assert_eq!(
+            action(Mode::Details, press(KeyCode::Enter)),
+            Some(Action::Close)
+        );
+        assert_eq!(
+            action(Mode::Prompt, press(KeyCode::Enter)),
+            Some(Action::Submit)
+        );
+        assert_eq!(
+            action(Mode::Filter, press(KeyCode::Backspace)),
+            Some(Action::Erase)
+        );
     }
 
     #[test]

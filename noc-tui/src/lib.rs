@@ -7,14 +7,18 @@
 //!   ([`cli::Config`]), URL normalisation included.
 //! - [`app`]: the screen's model ([`app::App`]: the alerts, the link, the
 //!   view, the mode, the scroll; the site board's rows) and the pure
-//!   [`app::update`] that applies actions, resizes, clock ticks and network
-//!   events.
+//!   [`app::update`] that applies actions, resizes, clock ticks, network
+//!   events and API replies; the selection, the `/` filter, the details,
+//!   the prompts and the profile.
 //! - [`input`]: the key map, a key and the mode in, an [`app::Action`] out;
 //!   beside it the help's list of keys.
 //! - [`layout`]: the rows around the list, which [`ui`] lays out and
 //!   [`app`] pages by.
 //! - [`alerts`]: [`alerts::AlertBook`], the active alerts by id with a sorted
 //!   index, so drawing never sorts.
+//! - [`api`]: the server's REST API for the operator's actions and an
+//!   alert's history: [`api::Request`]/[`api::Reply`] as plain data for
+//!   the model, [`api::ApiClient`] doing the HTTP off the screen's task.
 //! - [`net`]: the network task (connect, subscribe, answer heartbeats,
 //!   detect a dead link, reconnect with [`net::backoff`]).
 //! - [`ui`]: render functions, one per region, and the colour theme; it
@@ -28,6 +32,7 @@
 //! - [`logging`], [`text`]: log file setup and small text helpers.
 
 pub mod alerts;
+pub mod api;
 pub mod app;
 pub mod cli;
 pub mod input;

@@ -1,13 +1,14 @@
 //! `--plain`: no full screen. One line per alert of each snapshot and per
 //! event on standard output, `<time> <SEVERITY> <site> <message>` (the word
-//! is `RESOLVED` or `ACKED` for those events), and the link's news on
+//! is `RESOLVED`, `EXPIRED`, `ACKED`, `UNACKED`, `NOTED` or `SILENCED` for
+//! those events), and the link's news on
 //! standard error. For logs, pipes and consoles without cursor addressing.
 
 use std::io::{self, Write};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use noc_shared::{Alert, EventKind, ServerMessage};
+use noc_shared::{Alert, AlertEvent, EventKind, EventReason, ServerMessage};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
@@ -128,7 +129,7 @@ impl Printer {
             }
             NetEvent::Message(other) => {
                 if let Some((kind, event)) = other.as_alert_event() {
-                    writeln!(out, "{}", event_line(kind, &event.alert))?;
+                    writeln!(out, "{}", event_line(kind, event))?;
                 }
             }
         }
@@ -145,10 +146,19 @@ pub fn snapshot_line(alert: &Alert) -> String {
     )
 }
 
-/// The line for an event: stamped with when it happened, with `RESOLVED`
-/// or `ACKED` in place of the severity for those events.
-pub fn event_line(kind: EventKind, alert: &Alert) -> String {
+/// The line for an event: stamped with when it happened, with a word in
+/// place of the severity for what is not a new problem: `RESOLVED`
+/// (`EXPIRED` when its `ttl` ran out), `ACKED`, `UNACKED`, `NOTED`, and
+/// `SILENCED` when a silence starts hiding it (or it arrives hidden).
+pub fn event_line(kind: EventKind, event: &AlertEvent) -> String {
+    let alert = &event.alert;
+    let silence = event.reason == Some(EventReason::Silence);
     match kind {
+        EventKind::Created | EventKind::Updated
+            if alert.is_silenced() && (silence || kind == EventKind::Created) =>
+        {
+            line(alert.updated_at, "SILENCED", alert)
+        }
         EventKind::Created | EventKind::Updated => line(
             alert.updated_at,
             severity_label(alert.severity, false),
@@ -156,7 +166,11 @@ pub fn event_line(kind: EventKind, alert: &Alert) -> String {
         ),
         EventKind::Resolved => line(
             alert.resolved_at.unwrap_or(alert.updated_at),
-            "RESOLVED",
+            if event.reason == Some(EventReason::Expired) {
+                "EXPIRED"
+            } else {
+                "RESOLVED"
+            },
             alert,
         ),
         EventKind::Acknowledged => line(alert.acked_at.unwrap_or(alert.updated_at), "ACKED", alert),
@@ -247,6 +261,70 @@ mod tests {
         assert_eq!(
             out,
             "2026-11-28T20:10:00Z RESOLVED Kampala high problem a\n"
+        );
+    }
+
+    #[test]
+    fn part_two_events_write_their_words() {
+        let a = alert("a", "Kampala", Severity::High, 1);
+        let with = |kind: EventKind, reason: Option<EventReason>, alert: Alert| {
+            let event = AlertEvent {
+                seq: 9,
+                reason,
+                note: None,
+                alert,
+            };
+            write(NetEvent::Message(ServerMessage::alert_event(kind, event))).0
+        };
+        let at = "2026-11-28T20:01:00Z";
+        assert_eq!(
+            with(
+                EventKind::Unacknowledged,
+                Some(EventReason::AckExpired),
+                a.clone()
+            ),
+            format!("{at} UNACKED Kampala high problem a\n")
+        );
+        assert_eq!(
+            with(EventKind::Noted, None, a.clone()),
+            format!("{at} NOTED Kampala high problem a\n")
+        );
+        let silenced = Alert {
+            silenced_by: Some("sil-1".into()),
+            ..a.clone()
+        };
+        assert_eq!(
+            with(
+                EventKind::Updated,
+                Some(EventReason::Silence),
+                silenced.clone()
+            ),
+            format!("{at} SILENCED Kampala high problem a\n")
+        );
+        assert_eq!(
+            with(EventKind::Created, None, silenced),
+            format!("{at} SILENCED Kampala high problem a\n")
+        );
+        // The silence ended: the alert is back, under its severity.
+        assert_eq!(
+            with(EventKind::Updated, Some(EventReason::Silence), a.clone()),
+            format!("{at} HIGH Kampala high problem a\n")
+        );
+        let expired = Alert {
+            status: Status::Resolved,
+            ..a
+        };
+        assert_eq!(
+            with(
+                EventKind::Resolved,
+                Some(EventReason::Expired),
+                expired.clone()
+            ),
+            format!("{at} EXPIRED Kampala high problem a\n")
+        );
+        assert_eq!(
+            with(EventKind::Resolved, None, expired),
+            format!("{at} RESOLVED Kampala high problem a\n")
         );
     }
 

@@ -20,6 +20,7 @@ use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
 
+use crate::api::{ApiClient, Reply, Request};
 use crate::app::{App, Effects, Msg, Now, update};
 use crate::cli::Config;
 use crate::input;
@@ -55,6 +56,7 @@ pub async fn run(config: Config) -> io::Result<()> {
         commands_rx,
     ));
 
+    let api = ApiClient::new(&config).map_err(io::Error::other)?;
     let mut guard = terminal::enter()?;
     let mut app = App::new(&config, Now::current());
     app.color = color_enabled();
@@ -66,8 +68,11 @@ pub async fn run(config: Config) -> io::Result<()> {
             event_loop(
                 &mut guard.terminal,
                 &mut app,
-                &mut events_rx,
-                &commands_tx,
+                Server {
+                    events: &mut events_rx,
+                    commands: &commands_tx,
+                    api: Some(&api),
+                },
                 &mut EventStream::new(),
                 async move { stop.recv().await },
                 &mut |_| {},
@@ -84,8 +89,18 @@ pub async fn run(config: Config) -> io::Result<()> {
     result
 }
 
+/// The loop's ways to the server: the network task's events and commands,
+/// and the API client for the operator's actions (`None` in the benchmark,
+/// whose requests are then answered with an error at once).
+pub struct Server<'a> {
+    pub events: &'a mut mpsc::Receiver<NetEvent>,
+    pub commands: &'a mpsc::Sender<Command>,
+    pub api: Option<&'a ApiClient>,
+}
+
 /// The screen's loop: applies keys from `keys`, network events from
-/// `events` and clock ticks to `app`, and draws it on `terminal` at most
+/// `server.events`, the replies of the API calls it makes through
+/// `server.api`, and clock ticks to `app`, and draws it on `terminal` at most
 /// [`FRAME_RATE`] times a second, until a quit key, the end of `keys`, or
 /// `stop` resolves. `on_frame` sees the state each frame was drawn from,
 /// right after the frame is written (the benchmark times keys with it; the
@@ -93,8 +108,7 @@ pub async fn run(config: Config) -> io::Result<()> {
 pub async fn event_loop<W, K, S>(
     terminal: &mut Terminal<CrosstermBackend<W>>,
     app: &mut App,
-    events: &mut mpsc::Receiver<NetEvent>,
-    commands: &mpsc::Sender<Command>,
+    server: Server<'_>,
     keys: &mut K,
     stop: S,
     on_frame: &mut dyn FnMut(&App),
@@ -104,7 +118,15 @@ where
     K: Stream<Item = io::Result<Event>> + Unpin,
     S: Future<Output = ()>,
 {
+    let Server {
+        events,
+        commands,
+        api,
+    } = server;
     let frame_time = Duration::from_secs(1) / FRAME_RATE;
+    // API replies come back here; the loop holds a sender for the tasks it
+    // spawns, so the channel never closes while it runs.
+    let (replies_tx, mut replies) = mpsc::channel::<Reply>(16);
     let mut clock = clock_tick();
     let mut stop = std::pin::pin!(stop);
     let mut dirty = true;
@@ -124,6 +146,7 @@ where
                 Some(event) => apply_burst(app, event, events),
                 None => return Err(io::Error::other("the network task stopped")),
             },
+            Some(reply) = replies.recv() => update(app, Msg::Api(reply), Now::current()),
             _ = clock.tick() => update(app, Msg::Tick, Now::current()),
             () = sleep_until(next_frame), if dirty => {
                 terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
@@ -142,10 +165,37 @@ where
             // A full queue already holds a request; one is enough.
             let _ = commands.try_send(Command::ReconnectNow);
         }
+        for request in effects.requests {
+            spawn_request(api, app.link.url(), request, &replies_tx);
+        }
         if app.quit {
             return Ok(());
         }
     }
+}
+
+/// Sends `request` on a task of its own; the reply comes back on
+/// `replies`. Without a client (the benchmark), the reply says so.
+fn spawn_request(
+    api: Option<&ApiClient>,
+    ws_url: &str,
+    request: Request,
+    replies: &mpsc::Sender<Reply>,
+) {
+    let replies = replies.clone();
+    let Some(api) = api.cloned() else {
+        let _ = replies.try_send(Reply::Done {
+            request,
+            result: Err("no API client".to_owned()),
+        });
+        return;
+    };
+    let ws_url = ws_url.to_owned();
+    tokio::spawn(async move {
+        let reply = api.send(&ws_url, request).await;
+        // The screen may have quit meanwhile; then nobody needs the reply.
+        let _ = replies.send(reply).await;
+    });
 }
 
 /// Applies `first` and whatever else is already queued, up to a batch, and
@@ -155,9 +205,7 @@ fn apply_burst(app: &mut App, first: NetEvent, events: &mut mpsc::Receiver<NetEv
     let mut effects = update(app, Msg::Net(first), now);
     for _ in 1..DRAIN_BATCH {
         let Ok(event) = events.try_recv() else { break };
-        let more = update(app, Msg::Net(event), now);
-        effects.redraw |= more.redraw;
-        effects.bell |= more.bell;
+        effects.merge(update(app, Msg::Net(event), now));
     }
     effects
 }

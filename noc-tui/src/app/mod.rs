@@ -7,27 +7,43 @@
 //! terminal or a socket.
 //!
 //! - `mod.rs`: [`App`] and its parts ([`Now`], [`Link`], [`View`],
-//!   [`Mode`], [`Zone`]), and the read-only queries the view draws from.
+//!   [`Mode`], [`Zone`]).
+//! - `visible.rs`: the read-only queries the view draws from: which alerts
+//!   show (acked, silenced, the `/` filter), the counts, the selection and
+//!   the first row of the page.
 //! - `update.rs`: [`Msg`], [`Action`], [`Effects`] and [`update()`].
+//! - `act.rs`: the operator's actions on the selected alert: the prompts
+//!   they open and the [`Request`](crate::api::Request) they end in.
+//! - `prompt.rs`: [`Prompt`], the one-line questions (`a`, `n`, `s`).
+//! - `details.rs`: [`Details`], one alert opened with Enter, and its
+//!   history as the API gives it.
+//! - `profile.rs`: the screen's profile from the server, applied.
 //! - `sites.rs`: the site board's rows, [`App::site_rows`].
 //! - `tests.rs`: the model's tests, and the fixtures other modules' tests
 //!   share.
 
+mod act;
+mod details;
+mod profile;
+mod prompt;
 mod sites;
 mod update;
+mod visible;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use noc_shared::{Alert, Severity, SiteFilter};
+use noc_shared::{Profile, Severity, SiteFilter};
 
 use crate::alerts::AlertBook;
 use crate::cli::Config;
-use crate::layout;
 
+pub use details::{Details, Fetch};
+pub use profile::IDENTIFY_FOR;
+pub use prompt::{Prompt, PromptKind};
 pub use sites::SiteRow;
-pub use update::{Action, Effects, HIGHLIGHT_FOR, Msg, update};
+pub use update::{Action, BELL_EVERY, Effects, HIGHLIGHT_FOR, Msg, update};
 
 /// The moment an update happens: the monotonic clock for ages and
 /// deadlines, the wall clock for what the screen shows.
@@ -111,6 +127,32 @@ pub enum Mode {
     Browse,
     /// The key help (`?`) over the list.
     Help,
+    /// One alert's details (Enter), [`App::details`].
+    Details,
+    /// A one-line question at the bottom, [`App::prompt`].
+    Prompt,
+    /// Typing the `/` filter, [`App::query`].
+    Filter,
+}
+
+/// A line for the operator at the bottom of the screen: an action's outcome
+/// in words, shown until `until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    /// True for a failure, drawn to stand out.
+    pub error: bool,
+    pub until: Instant,
+}
+
+/// The selected alert: its id, and its severity and start, which place it
+/// in the display order so that, once it has left the list, the selection
+/// falls on the alert that came after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selected {
+    pub id: String,
+    pub severity: Severity,
+    pub created_at: DateTime<Utc>,
 }
 
 /// Everything the screen shows. Owned by the UI task alone.
@@ -136,19 +178,46 @@ pub struct App {
     /// The server's heartbeat interval from the last snapshot.
     pub heartbeat_ms: Option<u64>,
     pub view: View,
-    /// `a` toggles: show acknowledged alerts (on at start).
+    /// `h` toggles: show acknowledged alerts (on at start).
     pub show_acked: bool,
+    /// `z` toggles: show silenced alerts (off at start).
+    pub show_silenced: bool,
+    /// The `/` filter, lower-cased; empty for none.
+    pub query: String,
     /// What has the keyboard.
     pub mode: Mode,
     /// Index of the first row shown in the current view.
     pub scroll: usize,
+    /// The selected alert, by id (and its place in the display order, for
+    /// when it leaves), so that it stays selected as the list moves; `None`
+    /// means the first row.
+    pub selected: Option<Selected>,
+    /// The alert opened with Enter.
+    pub details: Option<Details>,
+    /// The question being asked at the bottom.
+    pub prompt: Option<Prompt>,
+    /// True when a user token was given, so the action keys may act.
+    pub can_act: bool,
+    /// A line for the operator (an action's outcome) and when it goes.
+    pub status: Option<Status>,
     /// Terminal size in cells (width, height), for paging and clamping the
     /// scroll.
     pub size: (u16, u16),
     /// Alerts that stand out until the given instant.
     pub highlights: HashMap<String, Instant>,
-    /// `--bell`: ring for alerts at or above this severity.
+    /// Ring for alerts at or above this severity: the profile's `bell`, else
+    /// `--bell`.
     pub bell: Option<Severity>,
+    /// `--bell`, for when the profile goes.
+    pub own_bell: Option<Severity>,
+    /// When the bell last rang: it rings at most once per [`BELL_EVERY`].
+    pub last_bell: Option<Instant>,
+    /// The screen's profile from the server, `None` when it has none.
+    pub profile: Option<Profile>,
+    /// With the profile's `view = "rotate"`: when to switch views next.
+    pub rotate_at: Option<Instant>,
+    /// The screen's name fills the screen until then (`identify`).
+    pub identify_until: Option<Instant>,
     /// A server `error` message and when it stops being shown.
     pub notice: Option<(String, Instant)>,
     /// Set by [`Action::Quit`]; the loop exits.
@@ -181,85 +250,29 @@ impl App {
             heartbeat_ms: None,
             view: View::Alerts,
             show_acked: true,
+            show_silenced: false,
+            query: String::new(),
             mode: Mode::Browse,
             scroll: 0,
+            selected: None,
+            details: None,
+            prompt: None,
+            can_act: config.user_token.is_some(),
+            status: None,
             size: (80, 24),
             highlights: HashMap::new(),
             bell: config.bell,
+            own_bell: config.bell,
+            last_bell: None,
+            profile: None,
+            rotate_at: None,
+            identify_until: None,
             notice: None,
             quit: false,
             now,
             zone: Zone::Local,
             color: true,
         }
-    }
-
-    /// The alerts the list shows: all active ones, less the acknowledged
-    /// when they are hidden, in display order.
-    pub fn visible_alerts(&self) -> impl Iterator<Item = &Alert> + '_ {
-        let show_acked = self.show_acked;
-        self.alerts
-            .iter()
-            .filter(move |a| show_acked || !a.is_acked())
-    }
-
-    /// How many acknowledged alerts `a` is hiding.
-    pub fn hidden_acked(&self) -> usize {
-        if self.show_acked {
-            0
-        } else {
-            self.alerts.acked_counts().iter().sum()
-        }
-    }
-
-    /// Visible alerts per severity, in [`Severity::ALL`] order.
-    pub fn counts(&self) -> [usize; 5] {
-        let mut counts = self.alerts.counts();
-        if !self.show_acked {
-            for (count, acked) in counts.iter_mut().zip(self.alerts.acked_counts()) {
-                *count -= acked;
-            }
-        }
-        counts
-    }
-
-    /// How many alerts the list shows.
-    pub fn visible_count(&self) -> usize {
-        self.counts().iter().sum()
-    }
-
-    /// The first row to draw when `rows` rows exist: the scroll, pulled back
-    /// if the list has shrunk since (network events do not clamp it, so
-    /// that a storm of resolutions costs nothing extra).
-    pub fn first_row(&self, rows: usize) -> usize {
-        self.scroll.min(rows.saturating_sub(self.page_rows()))
-    }
-
-    /// True while `id` should stand out.
-    pub fn is_highlighted(&self, id: &str) -> bool {
-        self.highlights
-            .get(id)
-            .is_some_and(|until| *until > self.now.instant)
-    }
-
-    /// Rows in the current view, for clamping the scroll.
-    fn row_count(&self) -> usize {
-        match self.view {
-            View::Alerts => self.visible_count(),
-            View::Sites => self.site_rows().len(),
-        }
-    }
-
-    /// Rows that fit on one page of the list: the terminal's height less
-    /// the rows around the list ([`layout`]).
-    pub fn page_rows(&self) -> usize {
-        layout::page_rows(self.size.1)
-    }
-
-    /// Pulls the scroll back inside the current view's rows.
-    fn clamp_scroll(&mut self) {
-        let max = self.row_count().saturating_sub(self.page_rows());
-        self.scroll = self.scroll.min(max);
     }
 }
 

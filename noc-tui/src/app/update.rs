@@ -6,11 +6,15 @@ use std::time::Duration;
 
 use noc_shared::{Alert, EventKind, ServerMessage, Severity, SiteFilter, Snapshot};
 
-use super::{App, Link, Mode, Now, View};
+use super::{App, IDENTIFY_FOR, Link, Mode, Now, View};
+use crate::api::{Reply, Request};
 use crate::net::NetEvent;
 
 /// How long a newly arrived critical alert stands out.
 pub const HIGHLIGHT_FOR: Duration = Duration::from_secs(5);
+
+/// The bell rings at most once in this time, however many alerts come.
+pub const BELL_EVERY: Duration = Duration::from_secs(5);
 
 /// How long a server `error` message stays in the header.
 pub(super) const NOTICE_FOR: Duration = Duration::from_secs(10);
@@ -31,6 +35,8 @@ pub enum Msg {
     /// The once-a-second clock.
     Tick,
     Net(NetEvent),
+    /// An answer from the server's API to one of [`Effects::requests`].
+    Api(Reply),
 }
 
 /// What the operator can ask of the screen, whichever key says it.
@@ -39,12 +45,16 @@ pub enum Action {
     Quit,
     /// Open the key help.
     Help,
-    /// Close what is open over the list (the help).
+    /// Close what is open over the list (help, details, prompt, filter).
     Close,
+    /// Esc on the bare list: clear the filter if one is set, else quit.
+    Back,
     /// Switch between the alert list and the site board.
     SwitchView,
-    /// Hide or show the acknowledged alerts.
+    /// Hide or show the acknowledged alerts (`h`).
     ToggleAcked,
+    /// Hide or show the silenced alerts (`z`).
+    ToggleSilenced,
     /// Dial now instead of waiting for the next try.
     ReconnectNow,
     RowUp,
@@ -55,10 +65,27 @@ pub enum Action {
     First,
     /// The last page.
     Last,
+    /// Open the selected alert's details.
+    Open,
+    /// Acknowledge (asks a note, then an expiry).
+    Ack,
+    Unack,
+    /// Add a note (asks its text).
+    Note,
+    /// Silence the host or the site (asks which, how long, why).
+    Silence,
+    /// Start typing the `/` filter.
+    Filter,
+    /// A character typed into a prompt or the filter.
+    Type(char),
+    /// Backspace in a prompt or the filter.
+    Erase,
+    /// Enter in a prompt or the filter.
+    Submit,
 }
 
 /// What the caller of [`update`] must do besides redrawing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Effects {
     /// The screen changed and must be drawn.
     pub redraw: bool,
@@ -66,6 +93,9 @@ pub struct Effects {
     pub bell: bool,
     /// Ask the network task to skip its wait and dial now.
     pub reconnect_now: bool,
+    /// Calls to the server's API to make, off the screen's task; each
+    /// answer comes back as [`Msg::Api`].
+    pub requests: Vec<Request>,
 }
 
 impl Effects {
@@ -74,7 +104,16 @@ impl Effects {
         redraw: true,
         bell: false,
         reconnect_now: false,
+        requests: Vec::new(),
     };
+
+    /// Takes in `other`'s effects too.
+    pub fn merge(&mut self, other: Effects) {
+        self.redraw |= other.redraw;
+        self.bell |= other.bell;
+        self.reconnect_now |= other.reconnect_now;
+        self.requests.extend(other.requests);
+    }
 }
 
 /// Applies one input to the state. Pure: the only clock is `now`.
@@ -97,21 +136,73 @@ pub fn update(app: &mut App, msg: Msg, now: Now) -> Effects {
             {
                 app.notice = None;
             }
+            if app.status.as_ref().is_some_and(|s| s.until <= now.instant) {
+                app.status = None;
+            }
+            app.rotate(now);
             // The clock and the ages on screen move every second.
             Effects::REDRAW
         }
         Msg::Net(event) => on_net(app, event, now),
+        Msg::Api(reply) => {
+            let mut effects = Effects::REDRAW;
+            app.on_reply(reply, &mut effects);
+            effects
+        }
     }
 }
 
 /// Carries out what the operator asked for.
 fn apply(app: &mut App, action: Action) -> Effects {
     let mut effects = Effects::REDRAW;
-    let page = app.page_rows();
+    if action == Action::Quit {
+        app.quit = true;
+        return effects;
+    }
+    match app.mode {
+        Mode::Prompt => app.prompt_key(action, &mut effects),
+        Mode::Filter => app.filter_key(action),
+        Mode::Details => details_key(app, action, &mut effects),
+        Mode::Browse | Mode::Help => list_key(app, action, &mut effects),
+    }
+    app.clamp_scroll();
+    effects
+}
+
+/// A key with the details open: scroll them, act on their alert, close.
+fn details_key(app: &mut App, action: Action, effects: &mut Effects) {
+    let Some(details) = app.details.as_mut() else {
+        app.mode = Mode::Browse;
+        return;
+    };
     match action {
-        Action::Quit => app.quit = true,
+        Action::Close | Action::Back => {
+            app.details = None;
+            app.mode = Mode::Browse;
+        }
+        Action::RowUp => details.scroll = details.scroll.saturating_sub(1),
+        Action::RowDown => details.scroll = details.scroll.saturating_add(1),
+        Action::PageUp => details.scroll = details.scroll.saturating_sub(10),
+        Action::PageDown => details.scroll = details.scroll.saturating_add(10),
+        Action::First => details.scroll = 0,
+        Action::Ack | Action::Unack | Action::Note | Action::Silence => {
+            app.start_action(action, effects)
+        }
+        _ => {}
+    }
+}
+
+/// A key on the list or the board (or with the help over them).
+fn list_key(app: &mut App, action: Action, effects: &mut Effects) {
+    let page = app.page_rows();
+    let list = app.view == View::Alerts;
+    let at = app.selected_index().unwrap_or(0);
+    match action {
         Action::Help => app.mode = Mode::Help,
         Action::Close => app.mode = Mode::Browse,
+        Action::Back if app.mode == Mode::Help => app.mode = Mode::Browse,
+        Action::Back if !app.query.is_empty() => app.filter_key(Action::Close),
+        Action::Back => app.quit = true,
         Action::SwitchView => {
             app.view = match app.view {
                 View::Alerts => View::Sites,
@@ -120,16 +211,43 @@ fn apply(app: &mut App, action: Action) -> Effects {
             app.scroll = 0;
         }
         Action::ToggleAcked => app.show_acked = !app.show_acked,
+        Action::ToggleSilenced => app.show_silenced = !app.show_silenced,
         Action::ReconnectNow => effects.reconnect_now = true,
+        Action::RowUp if list => app.select_row(at.saturating_sub(1)),
+        Action::RowDown if list => app.select_row(at + 1),
+        // A page moves the page and the selection with it.
+        Action::PageUp if list => {
+            app.scroll = app.scroll.saturating_sub(page);
+            app.select_row(at.saturating_sub(page));
+        }
+        Action::PageDown if list => {
+            app.scroll = app.scroll.saturating_add(page);
+            app.select_row(at + page);
+        }
+        Action::First if list => {
+            app.scroll = 0;
+            app.select_row(0);
+        }
+        Action::Last if list => {
+            app.scroll = usize::MAX;
+            app.select_row(usize::MAX);
+        }
         Action::RowUp => app.scroll = app.scroll.saturating_sub(1),
         Action::RowDown => app.scroll = app.scroll.saturating_add(1),
         Action::PageUp => app.scroll = app.scroll.saturating_sub(page),
         Action::PageDown => app.scroll = app.scroll.saturating_add(page),
         Action::First => app.scroll = 0,
         Action::Last => app.scroll = usize::MAX,
+        Action::Open if list => app.open_details(effects),
+        Action::Ack | Action::Unack | Action::Note | Action::Silence if list => {
+            app.start_action(action, effects)
+        }
+        Action::Filter if list => {
+            app.mode = Mode::Filter;
+            app.query.clear();
+        }
+        _ => {}
     }
-    app.clamp_scroll();
-    effects
 }
 
 fn on_net(app: &mut App, event: NetEvent, now: Now) -> Effects {
@@ -156,47 +274,52 @@ fn on_net(app: &mut App, event: NetEvent, now: Now) -> Effects {
         }
         NetEvent::Message(message) => {
             app.last_data_at = Some(now.wall);
-            effects.bell = on_message(app, message, now);
+            on_message(app, message, now, &mut effects);
         }
     }
     effects
 }
 
-/// Applies one server message; returns whether the bell should ring.
-fn on_message(app: &mut App, message: ServerMessage, now: Now) -> bool {
+/// Applies one server message.
+fn on_message(app: &mut App, message: ServerMessage, now: Now, effects: &mut Effects) {
     match message {
-        ServerMessage::Snapshot(snapshot) => {
-            apply_snapshot(app, snapshot, now);
-            false
-        }
-        ServerMessage::Heartbeat { .. } => {
-            app.last_heartbeat = Some(now.instant);
-            false
-        }
+        ServerMessage::Snapshot(snapshot) => apply_snapshot(app, snapshot, now),
+        ServerMessage::Heartbeat { .. } => app.last_heartbeat = Some(now.instant),
         ServerMessage::Error { message } => {
             app.notice = Some((message, now.instant + NOTICE_FOR));
-            false
         }
-        other => match other.as_alert_event() {
-            Some((kind, event)) => apply_event(app, kind, event.alert.clone(), now),
-            None => false,
-        },
+        ServerMessage::Profile { profile } => app.set_profile(profile, now),
+        ServerMessage::Identify => app.identify_until = Some(now.instant + IDENTIFY_FOR),
+        other => {
+            if let Some((kind, event)) = other.as_alert_event() {
+                apply_event(app, kind, event.alert.clone(), now, effects);
+            }
+        }
     }
 }
 
 fn apply_snapshot(app: &mut App, snapshot: Snapshot, now: Now) {
+    app.set_profile(snapshot.profile, now);
     app.filter = SiteFilter::new(snapshot.sites, snapshot.min_severity);
     app.heartbeat_ms = Some(snapshot.heartbeat_ms);
     app.truncated = snapshot.truncated;
     app.alerts.replace_all(snapshot.alerts);
     app.highlights.retain(|id, _| app.alerts.get(id).is_some());
+    if let Some(details) = app.details.as_mut() {
+        if let Some(alert) = app.alerts.get(&details.alert.id) {
+            details.alert = alert.clone();
+        }
+    }
     app.stale = false;
     // A snapshot is as good a sign of life as a heartbeat.
     app.last_heartbeat = Some(now.instant);
 }
 
-/// Applies one alert event; returns whether the bell should ring.
-fn apply_event(app: &mut App, kind: EventKind, alert: Alert, now: Now) -> bool {
+/// Applies one alert event: the list, the open details, the bell.
+fn apply_event(app: &mut App, kind: EventKind, alert: Alert, now: Now, effects: &mut Effects) {
+    if let Some(details) = app.details.as_mut().filter(|d| d.alert.id == alert.id) {
+        effects.requests.extend(details.on_event(alert.clone()));
+    }
     // The server also sends an event when an alert leaves this screen's
     // filter (e.g. it moved to another site), so the filter decides, not the
     // event's kind alone.
@@ -204,17 +327,23 @@ fn apply_event(app: &mut App, kind: EventKind, alert: Alert, now: Now) -> bool {
     if !keep {
         app.alerts.remove(&alert.id);
         app.highlights.remove(&alert.id);
-        return false;
+        return;
     }
     let previous = app.alerts.get(&alert.id).map(|a| a.severity);
     // "New" for the eye and the bell: never seen here, or worse than before.
     let escalated = previous.is_none_or(|old| alert.severity > old)
-        && matches!(kind, EventKind::Created | EventKind::Updated);
+        && matches!(kind, EventKind::Created | EventKind::Updated)
+        && !alert.is_silenced();
     if escalated && alert.severity == Severity::Critical {
         app.highlights
             .insert(alert.id.clone(), now.instant + HIGHLIGHT_FOR);
     }
-    let ring = escalated && app.bell.is_some_and(|min| alert.severity >= min);
+    let rested = app
+        .last_bell
+        .is_none_or(|at| now.instant.saturating_duration_since(at) >= BELL_EVERY);
+    if escalated && rested && app.bell.is_some_and(|min| alert.severity >= min) {
+        app.last_bell = Some(now.instant);
+        effects.bell = true;
+    }
     app.alerts.upsert(alert);
-    ring
 }

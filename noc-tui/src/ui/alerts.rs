@@ -1,9 +1,11 @@
-//! The alert list: one row per active alert, most severe first, then newest.
-//! Only the rows on screen are built, so a long list costs nothing extra.
+//! The alert list: one row per active alert, most severe first, then newest,
+//! the selected one marked `>`. Only the rows on screen are built, so a long
+//! list costs nothing extra.
 
-use noc_shared::Alert;
+use noc_shared::{Alert, WritebackState};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget};
 
@@ -11,7 +13,13 @@ use super::Theme;
 use super::theme::severity_label;
 use crate::app::App;
 use crate::layout::{BODY_TITLE_ROWS, HEADING_ROWS};
-use crate::text::{fit, one_line};
+use crate::text::{age, fit, one_line, who};
+
+/// The age column: `3h12m` and `23h59m` fit.
+const AGE_WIDTH: u16 = 6;
+
+/// What marks the selected row, in the first column.
+pub const SELECTED_MARK: &str = ">";
 
 /// Which columns fit, from widest to narrowest screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,10 +57,12 @@ impl Columns {
     }
 
     fn widths(&self) -> Vec<Constraint> {
-        let mut widths = Vec::with_capacity(5);
+        let mut widths = Vec::with_capacity(7);
+        widths.push(Constraint::Length(1));
         if self.time > 0 {
             widths.push(Constraint::Length(self.time));
         }
+        widths.push(Constraint::Length(AGE_WIDTH));
         widths.push(Constraint::Length(if self.short_severity { 4 } else { 8 }));
         widths.push(Constraint::Length(self.site));
         if self.host > 0 {
@@ -63,10 +73,12 @@ impl Columns {
     }
 
     fn heading(&self) -> Vec<&'static str> {
-        let mut names = Vec::with_capacity(5);
+        let mut names = Vec::with_capacity(7);
+        names.push("");
         if self.time > 0 {
             names.push("TIME");
         }
+        names.push("AGE");
         names.push(if self.short_severity {
             "SEV"
         } else {
@@ -88,11 +100,14 @@ pub fn render(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     Paragraph::new(title_line(app, theme)).render(title, buf);
     let columns = Columns::for_width(area.width);
     let page = usize::from(table.height.saturating_sub(HEADING_ROWS));
+    let first = app.first_row(app.visible_count());
+    let selected = app.selected_index();
     let rows: Vec<Row> = app
         .visible_alerts()
-        .skip(app.first_row(app.visible_count()))
+        .enumerate()
+        .skip(first)
         .take(page)
-        .map(|alert| alert_row(app, theme, columns, alert))
+        .map(|(at, alert)| alert_row(app, theme, columns, alert, selected == Some(at)))
         .collect();
     let empty = rows.is_empty();
     Table::new(rows, columns.widths())
@@ -104,6 +119,8 @@ pub fn render(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
             Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(table);
         let text = if app.stale || app.last_data_at.is_none() {
             "  (no alerts received yet)"
+        } else if !app.query.is_empty() {
+            "  No alert matches the filter."
         } else {
             "  No active alerts."
         };
@@ -121,6 +138,12 @@ fn title_line(app: &App, theme: Theme) -> Line<'static> {
         let last = (first - 1 + page).min(total);
         spans.push(Span::raw(format!("  rows {first}-{last} of {total}")));
     }
+    if !app.query.is_empty() {
+        spans.push(Span::styled(
+            format!("  filter \"{}\"", one_line(&app.query)),
+            theme.heading(),
+        ));
+    }
     if app.truncated {
         spans.push(Span::raw("  (the server sent the first 1000 only)"));
     }
@@ -137,7 +160,13 @@ fn title_line(app: &App, theme: Theme) -> Line<'static> {
     Line::from(spans)
 }
 
-fn alert_row<'a>(app: &App, theme: Theme, columns: Columns, alert: &'a Alert) -> Row<'a> {
+fn alert_row<'a>(
+    app: &App,
+    theme: Theme,
+    columns: Columns,
+    alert: &'a Alert,
+    selected: bool,
+) -> Row<'a> {
     let mut style = theme.severity(alert.severity);
     let highlighted = app.is_highlighted(&alert.id);
     if highlighted {
@@ -146,7 +175,11 @@ fn alert_row<'a>(app: &App, theme: Theme, columns: Columns, alert: &'a Alert) ->
     if app.stale {
         style = theme.stale(style);
     }
-    let mut cells: Vec<Cell> = Vec::with_capacity(5);
+    if selected {
+        style = style.add_modifier(Modifier::BOLD);
+    }
+    let mut cells: Vec<Cell> = Vec::with_capacity(7);
+    cells.push(Cell::from(if selected { SELECTED_MARK } else { "" }));
     if columns.time > 0 {
         cells.push(Cell::from(super::alert_time(
             app,
@@ -154,26 +187,58 @@ fn alert_row<'a>(app: &App, theme: Theme, columns: Columns, alert: &'a Alert) ->
             columns.time,
         )));
     }
+    cells.push(Cell::from(age(app.now.wall - alert.created_at)));
     cells.push(Cell::from(severity_label(
         alert.severity,
         columns.short_severity,
     )));
-    cells.push(Cell::from(fit(
-        &one_line(&alert.site),
-        usize::from(columns.site),
-    )));
+    let site = if alert.is_everywhere() {
+        EVERYWHERE.into()
+    } else {
+        one_line(&alert.site)
+    };
+    cells.push(Cell::from(fit(&site, usize::from(columns.site))));
     if columns.host > 0 {
         let host = alert.host.as_deref().unwrap_or("");
         cells.push(Cell::from(fit(&one_line(host), usize::from(columns.host))));
     }
-    let mut message = String::new();
+    let mut message = marks(alert);
     if highlighted {
-        message.push_str("NEW ");
-    }
-    if alert.is_acked() {
-        message.push_str("[ACK] ");
+        message.insert_str(0, "NEW ");
     }
     message.push_str(&one_line(&alert.message));
     cells.push(Cell::from(message));
     Row::new(cells).style(style)
+}
+
+/// How the site column shows an alert for every site.
+pub const EVERYWHERE: &str = "* every site";
+
+/// The marks before an alert's message: `FLAP`, `[SILENCED]`, `[ACK] who`,
+/// `[WB FAILED]` when the write-back to its source gave up, each followed
+/// by a space.
+pub fn marks(alert: &Alert) -> String {
+    let mut marks = String::new();
+    if alert.flapping {
+        marks.push_str("FLAP ");
+    }
+    if alert.is_silenced() {
+        marks.push_str("[SILENCED] ");
+    }
+    if alert.is_acked() {
+        marks.push_str("[ACK]");
+        if let Some(by) = &alert.acked_by {
+            marks.push(' ');
+            marks.push_str(&one_line(who(by)));
+        }
+        marks.push(' ');
+    }
+    if alert
+        .writeback
+        .as_ref()
+        .is_some_and(|w| w.state == WritebackState::Failed)
+    {
+        marks.push_str("[WB FAILED] ");
+    }
+    marks
 }

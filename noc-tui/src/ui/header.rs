@@ -33,8 +33,12 @@ pub fn render(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         Severity::Info => String::new(),
         other => format!("  min: {other}"),
     };
+    let name = match app.title() {
+        Some(title) => format!("{} ({})", one_line(title), app.name),
+        None => format!("NOC {}", app.name),
+    };
     let title = Line::from(vec![
-        Span::styled(format!("NOC {}", app.name), theme.heading()),
+        Span::styled(name, theme.heading()),
         Span::raw(format!(
             "  {}  sites: {}{min}",
             app.link.url(),
@@ -132,6 +136,20 @@ pub fn render_counts(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     }
     let total: usize = counts.iter().sum();
     spans.push(Span::raw(format!("total {total}")));
+    // Always shown, so that nothing is hidden without the wall saying so.
+    let silenced = app.silenced_count();
+    let shown = if app.show_silenced { "shown" } else { "hidden" };
+    spans.push(Span::styled(
+        format!("  SILENCED {silenced}"),
+        if silenced > 0 {
+            theme.heading()
+        } else {
+            theme.muted()
+        },
+    ));
+    if silenced > 0 {
+        spans.push(Span::styled(format!(" ({shown})"), theme.muted()));
+    }
     let hidden = app.hidden_acked();
     if hidden > 0 {
         spans.push(Span::styled(
@@ -140,4 +158,19 @@ pub fn render_counts(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
         ));
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+/// The banner for silent sources: one line, unmissable, naming each.
+pub fn render_banner(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let words: Vec<String> = app
+        .silent_sources()
+        .map(|a| one_line(&a.message).into_owned())
+        .collect();
+    let text = format!(" SOURCE SILENT: {} ", words.join(" · "));
+    Paragraph::new(Line::from(Span::styled(
+        text,
+        theme.badge(Severity::Critical, 1),
+    )))
+    .style(theme.badge(Severity::Critical, 1))
+    .render(area, buf);
 }

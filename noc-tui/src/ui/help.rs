@@ -15,7 +15,7 @@ pub fn render(theme: Theme, area: Rect, buf: &mut Buffer) {
     let [row] = Layout::vertical([Constraint::Length(height)])
         .flex(Flex::Center)
         .areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(54)])
+    let [popup] = Layout::horizontal([Constraint::Length(64)])
         .flex(Flex::Center)
         .areas(row);
     let lines: Vec<Line> = KEYS

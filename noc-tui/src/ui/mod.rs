@@ -4,29 +4,35 @@
 //! it pages by, are in [`crate::layout`]).
 //!
 //! ```text
-//! header   name · server · sites                          clock   (2 rows)
+//! header   title or name · server · sites                 clock   (2 rows)
 //!          link state · heartbeat age
-//! counts   CRITICAL n  HIGH n  AVERAGE n  WARNING n  INFO n        (1 row)
-//! body     title, column headings, the alerts or the site board
-//! footer   key hints                                               (1 row)
+//! counts   CRITICAL n  HIGH n  …  total n  SILENCED n              (1 row)
+//! banner   SOURCE SILENT: …                          (1 row, only then)
+//! body     title, column headings, the alerts or the site board;
+//!          the details pane over it when open
+//! footer   a prompt, the filter, an action's outcome, or key hints (1 row)
 //! ```
 //!
-//! - `header.rs`: the header and the counts row; `alerts.rs`: the alert
-//!   list; `sites.rs`: the site board; `help.rs`: the `?` overlay;
-//!   `theme.rs`: colours and severity labels; `tests.rs`: whole screens on
-//!   a `TestBackend`.
+//! - `header.rs`: the header, the counts row and the banner; `alerts.rs`:
+//!   the alert list; `sites.rs`: the site board; `details.rs`: one alert's
+//!   details; `footer.rs`: the bottom line; `help.rs`: the `?` overlay;
+//!   `identify.rs`: the screen's name across the screen; `theme.rs`:
+//!   colours and severity labels; `tests.rs`: whole screens on a
+//!   `TestBackend`.
 
 pub mod alerts;
+pub mod details;
+pub mod footer;
 pub mod header;
 pub mod help;
+pub mod identify;
 pub mod sites;
 pub mod theme;
 
 use chrono::{DateTime, Local, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget};
+use ratatui::widgets::Widget;
 
 use crate::app::{App, Mode, View, Zone};
 use crate::layout::{COUNTS_ROWS, FOOTER_ROWS, HEADER_ROWS};
@@ -36,39 +42,34 @@ pub use theme::Theme;
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = Theme::new(self.color);
-        let [header, counts, body, footer] = Layout::vertical([
+        let [header, counts, banner, body, footer] = Layout::vertical([
             Constraint::Length(HEADER_ROWS),
             Constraint::Length(COUNTS_ROWS),
+            Constraint::Length(self.banner_rows()),
             Constraint::Fill(1),
             Constraint::Length(FOOTER_ROWS),
         ])
         .areas(area);
         header::render(self, theme, header, buf);
         header::render_counts(self, theme, counts, buf);
+        if banner.height > 0 {
+            header::render_banner(self, theme, banner, buf);
+        }
         match self.view {
             View::Alerts => alerts::render(self, theme, body, buf),
             View::Sites => sites::render(self, theme, body, buf),
         }
-        render_footer(self, theme, footer, buf);
-        match self.mode {
-            Mode::Browse => {}
-            Mode::Help => help::render(theme, area, buf),
+        if let Some(open) = &self.details {
+            details::render(self, open, theme, body, buf);
+        }
+        footer::render(self, theme, footer, buf);
+        if self.mode == Mode::Help {
+            help::render(theme, area, buf);
+        }
+        if self.identifying() {
+            identify::render(self, theme, area, buf);
         }
     }
-}
-
-fn render_footer(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let view = match app.view {
-        View::Alerts => "v site board",
-        View::Sites => "v alert list",
-    };
-    let acked = if app.show_acked {
-        "a hide acked"
-    } else {
-        "a show acked"
-    };
-    let hints = format!("q quit  Up/Down PgUp/PgDn scroll  {view}  {acked}  r reconnect  ? help");
-    Paragraph::new(Line::from(Span::styled(hints, theme.muted()))).render(area, buf);
 }
 
 /// `t` in the screen's zone, with `fmt` (a chrono format string).

@@ -181,8 +181,11 @@ async fn run(args: &Args) -> io::Result<Report> {
     screen::event_loop(
         &mut terminal,
         &mut app,
-        &mut events_rx,
-        &commands_tx,
+        screen::Server {
+            events: &mut events_rx,
+            commands: &commands_tx,
+            api: None,
+        },
         &mut keys,
         std::future::pending(),
         &mut on_frame,

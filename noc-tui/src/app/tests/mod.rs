@@ -3,7 +3,7 @@
 
 use chrono::TimeZone;
 use clap::Parser;
-use noc_shared::{EventKind, ServerMessage, Snapshot, SnapshotReason, Status};
+use noc_shared::{Alert, EventKind, ServerMessage, Snapshot, SnapshotReason, Status};
 
 use super::update::NOTICE_FOR;
 use super::*;
@@ -371,3 +371,6 @@ fn unused_alert_event_body_is_ignored() {
     update(&mut app, Msg::Net(NetEvent::Message(msg)), now);
     assert!(app.alerts.is_empty());
 }
+
+mod actions;
+mod part_two;
