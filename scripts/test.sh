@@ -44,11 +44,13 @@ check_program TMUX tmux
 echo "== cargo test"
 cargo test --workspace
 
-# Each PostgreSQL test makes its own database (noc_test_*); drop those that
-# earlier runs left, so that they never pile up on a shared server.
+# Each PostgreSQL test makes its own database (noc_test_*, and noc_zabbix_*
+# for a real Zabbix); drop those that earlier runs left, so that they never
+# pile up on a shared server. noc_zabbix_template, Zabbix's schema imported
+# once, stays: it makes each Zabbix start take seconds.
 drop_test_databases() {
     command -v psql >/dev/null 2>&1 || return 0
-    psql "$NOC_TEST_DATABASE_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'noc\_test\_%'" |
+    psql "$NOC_TEST_DATABASE_URL" -Atc "SELECT datname FROM pg_database WHERE (datname LIKE 'noc\_test\_%' OR datname LIKE 'noc\_zabbix\_%') AND datname <> 'noc_zabbix_template'" |
         while read -r name; do
             psql "$NOC_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)"
         done

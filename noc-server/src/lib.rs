@@ -15,6 +15,8 @@
 //!   metrics, the browser screen; extractors and the JSON body.
 //! - [`error`]: [`error::ApiError`], the one error of the HTTP boundary.
 //! - [`demo`]: `--demo`'s made-up alerts, through the writer.
+//! - [`writeback`]: operators' actions told to the source the alert came
+//!   from: the Zabbix and Alertmanager clients.
 //! - [`screen`]: a wall screen's connection once admitted: its state
 //!   machine, its IO, heartbeats and `rtt_ms`, its rate limit, close codes;
 //!   and the list of connected screens.
@@ -78,6 +80,7 @@ pub mod socket;
 pub mod sources;
 pub mod store;
 pub mod tls;
+pub mod writeback;
 pub mod writer;
 
 pub use server::run;

@@ -61,7 +61,6 @@ fn the_yaml_is_a_zabbix_6_0_webhook_media_type() {
         ("event_update_action", "{EVENT.UPDATE.ACTION}"),
         ("event_update_message", "{EVENT.UPDATE.MESSAGE}"),
         ("event_update_user", "{USER.FULLNAME}"),
-        ("event_update_username", "{USER.USERNAME}"),
         ("trigger_id", "{TRIGGER.ID}"),
         ("trigger_description", "{TRIGGER.DESCRIPTION}"),
         ("zabbix_url", "{$ZABBIX.URL}"),

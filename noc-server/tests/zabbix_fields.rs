@@ -246,12 +246,12 @@ async fn the_servers_own_write_back_is_not_sent_back() {
     let mut unack = problem();
     unack.insert("{EVENT.UPDATE.STATUS}", "1".into());
     unack.insert("{EVENT.UPDATE.ACTION}", "unacknowledged".into());
-    unack.insert("{USER.USERNAME}", "noc".into());
+    unack.insert("{USER.FULLNAME}", "NOC write-back (noc)".into());
     let (body, out) = recorder
         .send(&zabbix_js, &unack, &[("writeback_user", "noc")])
         .await;
     assert_eq!(body, None, "{out}");
-    unack.insert("{USER.USERNAME}", "irene".into());
+    unack.insert("{USER.FULLNAME}", "Irene Mushi (irene)".into());
     let (body, out) = recorder
         .send(&zabbix_js, &unack, &[("writeback_user", "noc")])
         .await;

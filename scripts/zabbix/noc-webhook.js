@@ -216,16 +216,17 @@ var Noc = {
 
     // An update the NOC server made itself: its write-back signs its
     // messages " via NOC", and acts as the Zabbix user named in
-    // writeback_user (an unacknowledgement carries no message). The server
-    // already shows it.
+    // writeback_user (an unacknowledgement carries no message), whom
+    // {USER.FULLNAME} names last, in brackets: "Name Surname (username)".
+    // The server already shows it.
     isEcho: function (params) {
         if (params.event_update_status !== '1') {
             return false;
         }
         var user = Noc.given(params.writeback_user);
+        var by = /\(([^()]*)\)$/.exec(Noc.given(params.event_update_user) || '');
         return / via NOC$/.test(Noc.given(params.event_update_message) || '')
-            || (user !== null && user.charAt(0) !== '<'
-                && user === Noc.given(params.event_update_username));
+            || (user !== null && user.charAt(0) !== '<' && by !== null && by[1] === user);
     },
 
     // The alert as the webhook takes it. Every field goes with every kind,

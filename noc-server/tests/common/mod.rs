@@ -2,7 +2,9 @@
 //! a temporary SQLite file, real HTTP and WebSocket clients.
 #![allow(dead_code)] // each test binary uses a different part of this
 
+pub mod alertmanager;
 pub mod media;
+pub mod zabbix_stack;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
