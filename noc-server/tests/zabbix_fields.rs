@@ -261,7 +261,6 @@ async fn the_servers_own_write_back_is_not_sent_back() {
 /// A retried problem that arrives after its own recovery leaves the alert
 /// resolved: the media type's `at` puts it before the recovery.
 #[tokio::test]
-#[ignore = "needs the server to order writes by `at`"]
 async fn a_problem_retried_after_its_recovery_does_not_reopen_the_alert() {
     let Some(zabbix_js) = zabbix_js_or_skip() else {
         return;
