@@ -140,6 +140,28 @@ async fn zabbix_problem_ack_echo_and_recovery() {
             Status::Active
         )
     );
+    assert_eq!(
+        (
+            alert.labels.get("zabbix.eventid").map(String::as_str),
+            alert.labels.get("zabbix.triggerid"),
+            alert.labels.get("team").map(String::as_str),
+            alert.description.as_deref(),
+        ),
+        (
+            Some(eventid.as_str()),
+            Some(&stack.triggerid),
+            Some("core"),
+            Some("Gi0/1 carries the Arusha link"),
+        )
+    );
+    let url = alert.url.clone().unwrap_or_default();
+    assert!(
+        url.ends_with(&format!(
+            "/tr_events.php?triggerid={}&eventid={eventid}",
+            stack.triggerid
+        )),
+        "{url}"
+    );
     assert_eq!(screen.next_alert().await.0, EventKind::Created);
     println!(
         "problem on the wall at {:.1}s",
