@@ -4,61 +4,8 @@
 
 mod common;
 
-use std::process::{Command, Output};
-use std::time::Duration;
-
-use common::{Server, alert, skip_or_fail, within};
-
-/// tmux on a socket of its own, so the test never touches a user's tmux.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux")
-    }
-
-    fn capture(&self, escapes: bool) -> String {
-        let mut args = vec!["capture-pane", "-p", "-t", "wall"];
-        if escapes {
-            args.push("-e");
-        }
-        String::from_utf8_lossy(&self.run(&args).stdout).into_owned()
-    }
-
-    fn display(&self, format: &str) -> String {
-        let out = self.run(&["display-message", "-p", "-t", "wall", format]);
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    /// Polls the pane until `done` holds for its text. tmux has no way to
-    /// wait for the screen's content, so this looks every 50 ms, under the
-    /// test timeout.
-    async fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
-        within(what, async {
-            loop {
-                let screen = self.capture(false);
-                if done(&screen) {
-                    return screen;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        })
-        .await
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
+use common::tmux::Tmux;
+use common::{Server, alert, skip_or_fail};
 
 /// A colour as SGR sets it: an index of the 256-colour palette (whose
 /// first 16 are the ANSI colours: SGR 30-37 and 40-47 are 0-7, 90-97 and
@@ -164,16 +111,9 @@ fn sgr_sequences_are_read_whole() {
     );
 }
 
-fn tmux_installed() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 #[tokio::test]
 async fn runs_in_a_real_terminal_quits_on_q_and_restores_the_terminal() {
-    if !tmux_installed() {
+    if !Tmux::installed() {
         skip_or_fail("NOC_REQUIRE_TMUX", "tmux");
         return;
     }
@@ -185,9 +125,7 @@ async fn runs_in_a_real_terminal_quits_on_q_and_restores_the_terminal() {
         .post(&alert("tmux-warn", "Serengeti", "warning"))
         .await;
 
-    let tmux = Tmux {
-        socket: format!("noc-tui-test-{}", std::process::id()),
-    };
+    let tmux = Tmux::new("wall");
     // After noc-tui exits, the shell prints its exit code and whether the
     // terminal is back in canonical (cooked) mode, then waits to be read.
     let script = format!(
@@ -196,20 +134,7 @@ async fn runs_in_a_real_terminal_quits_on_q_and_restores_the_terminal() {
         bin = env!("CARGO_BIN_EXE_noc-tui"),
         url = server.base(),
     );
-    let started = tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "wall",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(started.status.success(), "{started:?}");
+    tmux.start(100, 30, &script);
 
     let screen = tmux
         .wait_for("the alerts on screen", |s| {
@@ -253,7 +178,7 @@ async fn runs_in_a_real_terminal_quits_on_q_and_restores_the_terminal() {
         }
     }
 
-    tmux.run(&["send-keys", "-t", "wall", "q"]);
+    tmux.keys(&["q"]);
     let after = tmux
         .wait_for("noc-tui to exit", |s| {
             s.contains("EXIT=") && s.contains("icanon")

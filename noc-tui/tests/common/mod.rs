@@ -2,6 +2,8 @@
 //! ephemeral port, and the client's own network task feeding a real `App`.
 #![allow(dead_code)] // each test binary uses a different part of this
 
+pub mod tmux;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,0 +1,212 @@
+//! The operator's part two in a real terminal (tmux) against the real
+//! server: select a row, open it, close it with Esc (the screen stays), ack
+//! it with a note and see `[ACK] irene` on a second screen within a second,
+//! narrow the list with `/`, silence a site, and the action keys of a screen
+//! without a user token. Skipped, and says so, without tmux.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::tmux::Tmux;
+use common::{Server, alert, skip_or_fail, within};
+use serde_json::Value;
+
+const USER_TOKEN: &str = "irene-token";
+
+/// A server that knows irene, with two alerts.
+async fn server() -> Server {
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
+    let users = dir.path().join("users.toml");
+    std::fs::write(
+        &users,
+        format!("[[user]]\nemail = \"irene@sprinttz.example\"\ntoken = \"{USER_TOKEN}\"\n"),
+    )
+    .expect("users file");
+    let users = users.display().to_string();
+    let server = Server::start_on(dir, "127.0.0.1:0", &["--users-file", &users]).await;
+    server
+        .post(&alert("crit-1", "Kilimanjaro", "critical"))
+        .await;
+    server.post(&alert("warn-1", "Serengeti", "warning")).await;
+    server
+}
+
+/// `noc-tui` in a tmux of its own, named `name`, with these extra flags;
+/// after it exits the shell prints its exit code and waits.
+fn screen(server: &Server, name: &str, extra: &str) -> Tmux {
+    let tmux = Tmux::new(name);
+    let script = format!(
+        "env -u NO_COLOR -u NOC_URL -u NOC_SITES -u NOC_TOKEN -u NOC_USER_TOKEN TERM=xterm-256color \
+         {bin} --url {url} --name {name} {extra}; echo EXIT=$?; sleep 60",
+        bin = env!("CARGO_BIN_EXE_noc-tui"),
+        url = server.base(),
+    );
+    tmux.start(110, 30, &script);
+    tmux
+}
+
+/// The screen's line holding `needle`.
+fn row<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {
+    screen.lines().find(|l| l.contains(needle))
+}
+
+#[tokio::test]
+async fn ack_with_a_note_shows_on_a_second_screen_within_a_second() {
+    if !Tmux::installed() {
+        skip_or_fail("NOC_REQUIRE_TMUX", "tmux");
+        return;
+    }
+    let server = server().await;
+    let desk = screen(&server, "desk", &format!("--user-token {USER_TOKEN}"));
+    let wall = screen(&server, "wall", "");
+    let both =
+        |s: &str| s.contains("CONNECTED") && s.contains("crit-1 at") && s.contains("warn-1 at");
+    desk.wait_for("the desk's alerts", both).await;
+    wall.wait_for("the wall's alerts", both).await;
+
+    // Select the second row: the mark moves to it.
+    desk.keys(&["Down"]);
+    desk.wait_for("the second row selected", |s| {
+        row(s, "warn-1 at").is_some_and(|l| l.starts_with("> "))
+    })
+    .await;
+    // Enter opens it; Esc closes it and the screen stays.
+    desk.keys(&["Enter"]);
+    let open = desk
+        .wait_for("the details", |s| s.contains("warn-1 — Esc closes"))
+        .await;
+    assert!(open.contains("message  warn-1 at Serengeti"), "{open}");
+    assert!(open.contains("host  warn-1.host"), "{open}");
+    desk.keys(&["Escape"]);
+    let back = desk
+        .wait_for("the list again", |s| {
+            s.contains("ALERTS 2") && !s.contains("Esc closes")
+        })
+        .await;
+    assert!(
+        !back.contains("EXIT="),
+        "Esc from the details does not quit:\n{back}"
+    );
+
+    // a: a note, then no expiry; the ack goes after the second Enter.
+    desk.keys(&["a"]);
+    desk.wait_for("the note prompt", |s| {
+        s.contains("Ack note (Enter for none):")
+    })
+    .await;
+    desk.type_text("on it");
+    desk.keys(&["Enter"]);
+    desk.wait_for("the expiry prompt", |s| s.contains("Ack expires in"))
+        .await;
+    let sent = Instant::now();
+    desk.keys(&["Enter"]);
+    let seen = wall
+        .wait_for("[ACK] irene on the wall", |s| {
+            row(s, "warn-1 at").is_some_and(|l| l.contains("[ACK] irene"))
+        })
+        .await;
+    let took = sent.elapsed();
+    assert!(took < Duration::from_secs(1), "took {took:?}:\n{seen}");
+    desk.wait_for("the outcome in words", |s| {
+        s.contains("done: ack of warn-1")
+    })
+    .await;
+    let stored: Value = within(
+        "GET the alert",
+        server
+            .http
+            .get(format!("{}/api/v1/alerts/warn-1", server.base()))
+            .send(),
+    )
+    .await
+    .expect("GET")
+    .json()
+    .await
+    .expect("JSON");
+    assert_eq!(stored["acked_by"], "irene@sprinttz.example");
+
+    // The wall has no user token: its action keys say so and ask nothing.
+    wall.keys(&["a"]);
+    let said = wall
+        .wait_for("the wall's refusal", |s| {
+            s.contains("a user token is needed")
+        })
+        .await;
+    assert!(!said.contains("Ack note"), "{said}");
+
+    // `/` narrows as it is typed; Esc clears it, a second Esc quits.
+    desk.keys(&["/"]);
+    desk.type_text("seren");
+    let narrowed = desk
+        .wait_for("the filtered list", |s| {
+            s.contains("ALERTS 1  filter \"seren\"")
+        })
+        .await;
+    assert!(!narrowed.contains("crit-1 at"), "{narrowed}");
+    assert!(narrowed.contains("warn-1 at"), "{narrowed}");
+    desk.keys(&["Escape"]);
+    desk.wait_for("the whole list", |s| {
+        s.contains("ALERTS 2") && s.contains("crit-1 at")
+    })
+    .await;
+    desk.keys(&["Escape"]);
+    let after = desk
+        .wait_for("noc-tui to exit", |s| s.contains("EXIT="))
+        .await;
+    assert!(after.contains("EXIT=0"), "{after}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn s_silences_the_selected_alerts_site_through_the_api() {
+    if !Tmux::installed() {
+        skip_or_fail("NOC_REQUIRE_TMUX", "tmux");
+        return;
+    }
+    let server = server().await;
+    let desk = screen(&server, "silencer", &format!("--user-token {USER_TOKEN}"));
+    desk.wait_for("the alerts", |s| {
+        s.contains("CONNECTED") && s.contains("crit-1 at")
+    })
+    .await;
+    desk.keys(&["s"]);
+    desk.wait_for("host or site?", |s| {
+        s.contains("Silence the host or the site?")
+    })
+    .await;
+    desk.type_text("s");
+    desk.keys(&["Enter"]);
+    desk.wait_for("how long?", |s| s.contains("Silence for how long"))
+        .await;
+    desk.type_text("2s");
+    desk.keys(&["Enter"]);
+    desk.wait_for("why?", |s| s.contains("Silence comment:"))
+        .await;
+    desk.type_text("core switch swap");
+    desk.keys(&["Enter"]);
+    desk.wait_for("the outcome", |s| {
+        s.contains("done: silence of site Kilimanjaro")
+    })
+    .await;
+    let silences: Value = within(
+        "GET /api/v1/silences",
+        server
+            .http
+            .get(format!("{}/api/v1/silences?state=all", server.base()))
+            .send(),
+    )
+    .await
+    .expect("GET")
+    .json()
+    .await
+    .expect("JSON");
+    let silence = &silences[0];
+    assert_eq!(
+        silence["matchers"],
+        serde_json::json!([{"name": "site", "op": "=", "value": "Kilimanjaro"}])
+    );
+    assert_eq!(silence["comment"], "core switch swap");
+    assert_eq!(silence["created_by"], "irene@sprinttz.example");
+    server.stop().await;
+}
