@@ -17,6 +17,8 @@
 //! - [`demo`]: `--demo`'s made-up alerts, through the writer.
 //! - [`writeback`]: operators' actions told to the source the alert came
 //!   from: the Zabbix and Alertmanager clients.
+//! - [`silencing`]: the silence clock: when a silence starts or ends,
+//!   one write marks or unmarks the alerts it matches.
 //! - [`screen`]: a wall screen's connection once admitted: its state
 //!   machine, its IO, heartbeats and `rtt_ms`, its rate limit, close codes;
 //!   and the list of connected screens.
@@ -31,7 +33,8 @@
 //! - [`sources`]: monitoring systems' own webhook bodies (Alertmanager,
 //!   Grafana) mapped to alert changes, purely.
 //! - [`silence`]: silences, purely: a posted silence validated, its
-//!   matchers compiled, and which silence hides an alert.
+//!   matchers compiled, which silence hides an alert, and
+//!   [`silence::mark`], which the store's write path applies to every op.
 //! - [`change`]: the change itself: [`change::AlertInput`] validated from
 //!   JSON, [`change::WriteOp`] (an [`change::Actor`] and its
 //!   [`change::Action`]), and the pure [`change::apply`] (the life of an
@@ -59,6 +62,10 @@
 //!   `screen/connection.rs` and `screen/heartbeat.rs`; the message rate:
 //!   `screen/rate.rs`; screens, origins and site counts refused at the
 //!   door: `routes/ws.rs`.
+//! - Silences: what one may hold and which hides an alert: [`silence`];
+//!   their rows: `store/silences.rs`; `silenced_by` on every write:
+//!   `store/sql.rs` calling [`silence::mark`]; starts and ends on the
+//!   clock: [`silencing`]; the API: `routes/silences.rs`.
 //! - Several instances on one PostgreSQL: `store/postgres.rs`.
 //! - Shutdown and its 5 s: [`server`].
 
@@ -75,6 +82,7 @@ pub mod routes;
 pub mod screen;
 pub mod server;
 pub mod silence;
+pub mod silencing;
 pub mod sites;
 pub mod socket;
 pub mod sources;

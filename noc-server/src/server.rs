@@ -29,7 +29,7 @@ use crate::screen::{ScreenContext, Screens};
 use crate::sites::SiteGroups;
 use crate::socket::{Peer, SharedTcpListener};
 use crate::writer::Writer;
-use crate::{demo, store, tls};
+use crate::{demo, silencing, store, tls};
 
 /// Events each screen may have queued before it counts as lagged.
 pub const SCREEN_QUEUE: usize = 1024;
@@ -87,6 +87,11 @@ pub async fn run(
     if cli.demo {
         tasks.spawn(demo::run(writer.clone(), shutdown.clone()));
     }
+    tasks.spawn(silencing::run(
+        store.clone(),
+        writer.clone(),
+        shutdown.clone(),
+    ));
     let screen = Arc::new(ScreenContext {
         store: store.clone(),
         hub,

@@ -5,84 +5,17 @@
 
 mod common;
 
-use chrono::{DateTime, Utc};
-use common::{TestServer, within};
-use noc_shared::{Silence, SilenceState};
+use std::sync::Arc;
+
+use chrono::Utc;
+use common::silences::{
+    USER, at, files, flags, get, listed, post_silence, server, silence, silence_updates,
+    silenced_ids, until,
+};
+use common::{Screen, TestServer, fresh_postgres_database, postgres_url, within};
+use noc_shared::{Alert, EventKind, Silence, SilenceState};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use tempfile::NamedTempFile;
-
-const USER: &str = "irene-token";
-
-/// A server with one user (`irene@noc.example`, token [`USER`]), a
-/// viewer token `wall` and the site group `Tanzania`.
-async fn server() -> (TestServer, [NamedTempFile; 2]) {
-    let users = NamedTempFile::new().expect("tempfile");
-    std::fs::write(
-        users.path(),
-        format!("[[user]]\nemail = \"irene@noc.example\"\ntoken = \"{USER}\"\n"),
-    )
-    .expect("write users");
-    let sites = NamedTempFile::new().expect("tempfile");
-    std::fs::write(
-        sites.path(),
-        "[groups]\nTanzania = [\"Kilimanjaro\", \"Serengeti\"]\n",
-    )
-    .expect("write sites");
-    let server = TestServer::start(&[
-        "--users-file",
-        users.path().to_str().expect("utf-8"),
-        "--sites-file",
-        sites.path().to_str().expect("utf-8"),
-        "--viewer-token",
-        "wall",
-    ])
-    .await;
-    (server, [users, sites])
-}
-
-async fn post_silence(server: &TestServer, token: &str, body: &Value) -> (StatusCode, Value) {
-    let response = server
-        .http
-        .post(server.url("/api/v1/silences"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("POST /api/v1/silences");
-    let status = response.status();
-    (status, response.json().await.expect("JSON answer"))
-}
-
-/// Posts a valid silence and returns it as answered (201).
-async fn silence(server: &TestServer, body: Value) -> Silence {
-    let (status, answer) = post_silence(server, USER, &body).await;
-    assert_eq!(status, StatusCode::CREATED, "{answer}");
-    serde_json::from_value(answer).expect("a silence")
-}
-
-async fn get(server: &TestServer, path: &str) -> (StatusCode, Value) {
-    let response = server
-        .http
-        .get(server.url(path))
-        .bearer_auth("wall")
-        .send()
-        .await
-        .expect("GET");
-    let status = response.status();
-    (status, response.json().await.expect("JSON answer"))
-}
-
-async fn listed(server: &TestServer, state: &str) -> Vec<String> {
-    let (status, answer) = get(server, &format!("/api/v1/silences?state={state}")).await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
-    let silences: Vec<Silence> = serde_json::from_value(answer).expect("silences");
-    silences.into_iter().map(|s| s.id).collect()
-}
-
-fn at(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn refusals_say_what_to_fix_and_store_nothing() {
@@ -168,7 +101,7 @@ async fn refusals_say_what_to_fix_and_store_nothing() {
             "{body}: {error:?} should say {says:?}"
         );
     }
-    // Only a user may silence; the viewer token reads.
+    // Only a user may silence.
     let good = json!({"matchers": site, "duration": "1h", "comment": "c"});
     for token in ["wall", common::INGEST, "nobody"] {
         let (status, _) = post_silence(&server, token, &good).await;
@@ -273,4 +206,186 @@ async fn a_silence_is_pending_then_active_and_delete_ends_it() {
         .expect("DELETE");
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     server.stop_and_drop_database().await;
+}
+
+/// The next `n` alert events: each must be `alert.updated` with reason
+#[tokio::test]
+async fn a_scheduled_silence_hides_its_alerts_when_it_starts_and_shows_them_at_its_end() {
+    let (server, _files) = server().await;
+    for (id, site) in [
+        ("k1", "Kilimanjaro"),
+        ("k2", "kilimanjaro"),
+        ("u1", "Kampala"),
+    ] {
+        server.post_ok(&common::alert(id, site, "high")).await;
+    }
+    let mut screen = Screen::connect(&server.ws_url("")).await;
+    assert!(silenced_ids(&screen.snapshot().await.alerts).is_empty());
+
+    let starts_at = Utc::now() + chrono::Duration::seconds(2);
+    let ends_at = starts_at + chrono::Duration::seconds(3);
+    let s = silence(
+        &server,
+        json!({"matchers": [{"name": "site", "op": "=", "value": "Tanzania"}],
+               "starts_at": at(starts_at), "ends_at": at(ends_at), "comment": "fibre works"}),
+    )
+    .await;
+    assert_eq!(s.state, SilenceState::Pending);
+
+    // It starts: the two Tanzanian alerts are marked, on the screen within
+    // a second of the start, and nothing else moves.
+    let marked = silence_updates(&mut screen, 2).await;
+    let late = Utc::now() - starts_at;
+    assert!(Utc::now() >= starts_at, "marked before the start");
+    assert!(
+        late < chrono::Duration::seconds(1),
+        "{late} after the start"
+    );
+    assert_eq!(marked.keys().collect::<Vec<_>>(), ["k1", "k2"]);
+    assert!(
+        marked
+            .values()
+            .all(|a| a.silenced_by.as_deref() == Some(s.id.as_str()))
+    );
+
+    // A new alert inside the silence is stored and emitted marked; one
+    // outside it is not.
+    server
+        .post_ok(&common::alert("k3", "Serengeti", "critical"))
+        .await;
+    let (kind, created) = screen.next_alert().await;
+    assert_eq!(
+        (kind, created.silenced_by.as_deref()),
+        (EventKind::Created, Some(s.id.as_str()))
+    );
+    assert_eq!(
+        server.stored("k3").await.silenced_by.as_deref(),
+        Some(s.id.as_str())
+    );
+    server
+        .post_ok(&common::alert("u1", "Kampala", "critical"))
+        .await;
+    let (kind, updated) = screen.next_alert().await;
+    assert_eq!((kind, updated.silenced_by), (EventKind::Updated, None));
+    // The counts: a new screen's picture holds every alert, three marked.
+    let picture = Screen::connect(&server.ws_url("")).await.snapshot().await;
+    assert_eq!(picture.alerts.len(), 4);
+    assert_eq!(silenced_ids(&picture.alerts), ["k1", "k2", "k3"]);
+
+    // It ends: all three shown again within a second of the end.
+    until(ends_at - chrono::Duration::milliseconds(300)).await;
+    let unmarked = silence_updates(&mut screen, 3).await;
+    let late = Utc::now() - ends_at;
+    assert!(Utc::now() >= ends_at, "unmarked before the end");
+    assert!(late < chrono::Duration::seconds(1), "{late} after the end");
+    assert!(unmarked.values().all(|a| a.silenced_by.is_none()));
+    let marker = server.post_marker("Kampala").await;
+    screen.expect_marker(&marker).await;
+    let picture = Screen::connect(&server.ws_url("")).await.snapshot().await;
+    assert!(silenced_ids(&picture.alerts).is_empty());
+    server.stop_and_drop_database().await;
+}
+
+#[tokio::test]
+async fn delete_shows_the_alerts_again_at_once() {
+    let (server, _files) = server().await;
+    for id in ["sw-01", "sw-02", "rtr-01"] {
+        let mut body = common::alert(id, "Kampala", "high");
+        body["host"] = json!(id);
+        server.post_ok(&body).await;
+    }
+    let mut screen = Screen::connect(&server.ws_url("")).await;
+    screen.snapshot().await;
+    // Active at once: the 201 comes once the alerts are marked.
+    let s = silence(
+        &server,
+        json!({"matchers": [{"name": "host", "op": "=~", "value": "sw-.*"}],
+               "duration": "1h", "comment": "switch upgrade"}),
+    )
+    .await;
+    let listed = server.get_json("/api/v1/alerts").await;
+    let alerts: Vec<Alert> = serde_json::from_value(listed).expect("alerts");
+    assert_eq!(silenced_ids(&alerts), ["sw-01", "sw-02"]);
+    let marked = silence_updates(&mut screen, 2).await;
+    assert!(
+        marked
+            .values()
+            .all(|a| a.silenced_by.as_deref() == Some(s.id.as_str()))
+    );
+
+    let response = server
+        .http
+        .delete(server.url(&format!("/api/v1/silences/{}", s.id)))
+        .bearer_auth(USER)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(server.stored("sw-01").await.silenced_by.is_none());
+    let unmarked = silence_updates(&mut screen, 2).await;
+    assert!(unmarked.values().all(|a| a.silenced_by.is_none()));
+    let marker = server.post_marker("Kampala").await;
+    screen.expect_marker(&marker).await;
+    server.stop_and_drop_database().await;
+}
+
+/// Two instances on one PostgreSQL database both run the silence clock:
+/// each start and end reaches the screens of both instances once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_emit_each_change_once() {
+    let Some(base) = postgres_url() else {
+        println!("skipped: NOC_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let database = fresh_postgres_database(&base).await;
+    let files = files();
+    let flags = flags(&files);
+    let mut servers = Vec::new();
+    for _ in 0..2 {
+        let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+        let server = TestServer::start_on(dir, database.clone(), "127.0.0.1:0", &flags);
+        servers.push(server.await);
+    }
+    let alerts = 20;
+    for i in 0..alerts {
+        servers[i % 2]
+            .post_ok(&common::alert(&format!("k{i}"), "Kilimanjaro", "high"))
+            .await;
+    }
+    let mut screens = Vec::new();
+    for server in &servers {
+        let mut screen = Screen::connect(&server.ws_url("")).await;
+        assert_eq!(screen.snapshot().await.alerts.len(), alerts);
+        screens.push(screen);
+    }
+    let starts_at = Utc::now() + chrono::Duration::seconds(2);
+    let ends_at = starts_at + chrono::Duration::seconds(2);
+    let s = silence(
+        &servers[0],
+        json!({"matchers": [{"name": "site", "op": "=", "value": "kilimanjaro"}],
+               "starts_at": at(starts_at), "ends_at": at(ends_at), "comment": "works"}),
+    )
+    .await;
+    for screen in &mut screens {
+        let marked = silence_updates(screen, alerts).await;
+        assert!(
+            marked
+                .values()
+                .all(|a| a.silenced_by.as_deref() == Some(s.id.as_str()))
+        );
+    }
+    until(ends_at).await;
+    for screen in &mut screens {
+        let unmarked = silence_updates(screen, alerts).await;
+        assert!(unmarked.values().all(|a| a.silenced_by.is_none()));
+    }
+    // Nothing more: no instance emitted a change twice.
+    let marker = servers[1].post_marker("Kampala").await;
+    for screen in &mut screens {
+        screen.expect_marker(&marker).await;
+    }
+    for server in servers {
+        server.stop().await;
+    }
+    common::drop_postgres_database(&database).await;
 }

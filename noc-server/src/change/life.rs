@@ -100,6 +100,9 @@ pub fn apply(
             resolve(alert, now);
             Ok(Applied::changed(new, EventKind::Resolved).because(EventReason::Expired))
         }
+        // What silences say is not for this pure step: the store applies it
+        // to every op's result (`silence::mark`), this one's included.
+        Action::Resilence { .. } => Ok(Applied::unchanged(old)),
         Action::AckLapse { .. } => {
             if !(alert.is_active() && alert.ack_expires_at.is_some_and(|t| t <= now)) {
                 return Ok(Applied::unchanged(old));

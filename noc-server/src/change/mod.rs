@@ -86,6 +86,9 @@ pub enum Action {
     Expire { id: String },
     /// The clock: drop the acknowledgement if its `ack_expires_at` has come.
     AckLapse { id: String },
+    /// A silence started or ended: set `silenced_by` to what the live
+    /// silences say now (the store decides it; see `silence::mark`).
+    Resilence { id: String },
 }
 
 /// One change asked of the store, and who asks it.
@@ -108,7 +111,8 @@ impl WriteOp {
             | Action::Unack { id }
             | Action::Note { id, .. }
             | Action::Expire { id }
-            | Action::AckLapse { id } => id,
+            | Action::AckLapse { id }
+            | Action::Resilence { id } => id,
         }
     }
 }

@@ -13,6 +13,7 @@ use super::extract::{JsonBody, Operator, Viewer};
 use crate::change::now;
 use crate::error::ApiError;
 use crate::silence::{self, SilenceInput};
+use crate::silencing;
 use crate::store::silences::StoredSilence;
 
 /// The most silences one list answer holds, and the default.
@@ -46,6 +47,9 @@ pub async fn create(
         .await?
         .map_err(ApiError::Unprocessable)?;
     tracing::info!(user = %user.email, action = "silence", silence_id = %created.id, "user action");
+    if created.state == SilenceState::Active {
+        mark_alerts(&state).await;
+    }
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -107,7 +111,18 @@ pub async fn delete(
         .await?
         .ok_or_else(|| unknown(&id))?;
     tracing::info!(user = %user.email, action = "end silence", silence_id = %id, "user action");
+    mark_alerts(&state).await;
     Ok(Json(ended))
+}
+
+/// Marks or unmarks the alerts a silence just started or ended on, before
+/// answering, so that the answer means the screens have been told. The
+/// silence is stored whatever happens here; on failure the clock's next
+/// pass does it.
+async fn mark_alerts(state: &AppState) {
+    if let Err(e) = silencing::reconcile(&*state.store, &state.writer, now()).await {
+        tracing::warn!(error = %e, "cannot mark silenced alerts now; the clock will");
+    }
 }
 
 fn unknown(id: &str) -> ApiError {

@@ -12,7 +12,9 @@ pub mod matcher;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
-use noc_shared::{Alert, MatchOp, Matcher, Silence, SilenceState, Status};
+use noc_shared::{Alert, EventKind, EventReason, MatchOp, Matcher, Silence, SilenceState, Status};
+
+use crate::change::Applied;
 
 use crate::sites::SiteGroups;
 use matcher::Check;
@@ -25,6 +27,26 @@ pub const MAX_LIVE: usize = 10_000;
 /// A new silence id: `s-` and a UUIDv7, so ids sort by creation time.
 pub fn new_id() -> String {
     format!("s-{}", uuid::Uuid::now_v7())
+}
+
+/// Sets what the live silences say on the alert `applied` stores, at
+/// `now`: its `silenced_by` goes along with the op's own event; an op that
+/// changed nothing else but this emits `alert.updated` with reason
+/// `silence`. A stale write stores nothing and stays as it is.
+pub fn mark(applied: &mut Applied, rules: &Rules, now: DateTime<Utc>) {
+    if applied.stale {
+        return;
+    }
+    let alert = &mut applied.stored.alert;
+    let wanted = rules.silencer(alert, now);
+    if alert.silenced_by.as_deref() == wanted {
+        return;
+    }
+    alert.silenced_by = wanted.map(str::to_owned);
+    if applied.kind.is_none() {
+        applied.kind = Some(EventKind::Updated);
+        applied.reason = Some(EventReason::Silence);
+    }
 }
 
 /// The site groups that `matchers` name (`site = group`, `site != group`),
@@ -172,6 +194,38 @@ mod tests {
         resolved.status = Status::Resolved;
         assert_eq!(rules.silencer(&resolved, now), None);
         assert_eq!(rules.next_change(now), Some(now + Duration::seconds(10)));
+    }
+
+    #[test]
+    fn mark_sets_silenced_by_and_emits_only_when_nothing_else_does() {
+        let now = Utc::now();
+        let rules = Rules::new(vec![silence("s-1", "sw-.*", -10, 600, now)]);
+        let applied = |kind: Option<EventKind>, stale: bool| Applied {
+            stored: crate::change::StoredAlert::new(alert("sw-01", now)),
+            kind,
+            reason: None,
+            stale,
+            note: None,
+        };
+        let mut a = applied(None, false);
+        mark(&mut a, &rules, now);
+        assert_eq!(a.stored.alert.silenced_by.as_deref(), Some("s-1"));
+        assert_eq!(
+            (a.kind, a.reason),
+            (Some(EventKind::Updated), Some(EventReason::Silence))
+        );
+        let mut a = applied(Some(EventKind::Created), false);
+        mark(&mut a, &rules, now);
+        assert_eq!((a.kind, a.reason), (Some(EventKind::Created), None));
+        assert_eq!(a.stored.alert.silenced_by.as_deref(), Some("s-1"));
+        // Already right: nothing to emit.
+        let mut again = a.clone();
+        again.kind = None;
+        mark(&mut again, &rules, now);
+        assert_eq!(again.kind, None);
+        let mut stale = applied(None, true);
+        mark(&mut stale, &rules, now);
+        assert_eq!((stale.kind, stale.stored.alert.silenced_by), (None, None));
     }
 
     #[test]

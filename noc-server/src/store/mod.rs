@@ -133,6 +133,17 @@ pub trait Store: Send + Sync + 'static {
     /// checks again, in its write, that it is still due.
     async fn due(&self, now: DateTime<Utc>, max: usize) -> Result<Vec<WriteOp>, StoreError>;
 
+    /// The ops that bring every alert's `silenced_by` to what the live
+    /// silences say at `now` (one per alert that differs): for when a
+    /// silence starts or ends. Each op checks again in its write.
+    async fn silence_mismatches(&self, now: DateTime<Utc>) -> Result<Vec<WriteOp>, StoreError>;
+
+    /// The first time after `after` at which a silence starts or ends.
+    async fn next_silence_change(
+        &self,
+        after: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError>;
+
     /// Answers when the database does.
     async fn ping(&self) -> Result<(), StoreError>;
 

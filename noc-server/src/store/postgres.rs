@@ -18,7 +18,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres};
 use tokio_util::sync::CancellationToken;
 
-use super::silences::StoredSilence;
+use super::silences::{RulesCache, StoredSilence};
 use super::{BatchResult, Follower, ListQuery, Store, StoreError, StoreSnapshot};
 use crate::change::WriteOp;
 use crate::event::{Event, Publish};
@@ -69,6 +69,8 @@ pub struct PostgresStore {
     /// Since when, and why, the follower has not been listening; `None`
     /// while it listens.
     deaf: std::sync::Mutex<Option<(Instant, String)>>,
+    /// The live silences, compiled for the write path.
+    rules: RulesCache,
 }
 
 /// An event as the `events` table keeps it.
@@ -106,6 +108,7 @@ impl PostgresStore {
             listen_options,
             start_seq,
             deaf: std::sync::Mutex::new(deaf),
+            rules: RulesCache::default(),
         })
     }
 
@@ -250,7 +253,8 @@ impl Store for PostgresStore {
         // The row lock that orders every writer of every instance: seqs are
         // gapless and commit in order, so followers can read by seq.
         let first = read_seq(&mut tx, " FOR UPDATE").await?;
-        let (results, seq) = apply_batch(&mut tx, batch, first).await?;
+        let rules = current_rules(&mut tx, &self.rules, crate::change::now()).await?;
+        let (results, seq) = apply_batch(&mut tx, batch, first, &rules).await?;
         if seq != first {
             let events = results
                 .iter()
@@ -346,6 +350,17 @@ impl Store for PostgresStore {
         now: DateTime<Utc>,
     ) -> Result<Option<Silence>, StoreError> {
         delete_silence(&self.pool, id, now).await
+    }
+
+    async fn silence_mismatches(&self, now: DateTime<Utc>) -> Result<Vec<WriteOp>, StoreError> {
+        silence_mismatches(&self.pool, &self.rules, now).await
+    }
+
+    async fn next_silence_change(
+        &self,
+        after: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        next_silence_change(&self.pool, after).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

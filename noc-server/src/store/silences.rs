@@ -2,11 +2,56 @@
 //! the queries, written once (see [`silence_sql`]).
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use noc_shared::{Matcher, Silence, SilenceState};
 
 use super::StoreError;
+use crate::silence::{Rule, Rules};
+use crate::sites::SiteGroups;
+
+/// The live silences compiled, as of a value of the `silences` counter:
+/// each write transaction reads the counter (one row) and compiles the
+/// silences again only when another write, on any instance, changed them.
+#[derive(Debug)]
+pub struct RulesCache {
+    state: Mutex<(i64, Arc<Rules>)>,
+}
+
+impl Default for RulesCache {
+    fn default() -> Self {
+        RulesCache {
+            state: Mutex::new((-1, Arc::new(Rules::default()))),
+        }
+    }
+}
+
+impl RulesCache {
+    /// The rules compiled at counter value `version`, if those are held.
+    pub fn at(&self, version: i64) -> Option<Arc<Rules>> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        (state.0 == version).then(|| state.1.clone())
+    }
+
+    /// Compiles `live` as the rules of counter value `version`.
+    pub fn compile(&self, version: i64, live: Vec<StoredSilence>) -> Arc<Rules> {
+        let rules = live
+            .iter()
+            .filter_map(|s| {
+                let groups = SiteGroups::new(s.site_groups.clone());
+                Rule::compile(&s.silence, &groups)
+                    .inspect_err(|e| {
+                        tracing::error!(silence_id = %s.silence.id, error = %e, "stored silence does not compile; it is ignored");
+                    })
+                    .ok()
+            })
+            .collect();
+        let rules = Arc::new(Rules::new(rules));
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = (version, rules.clone());
+        rules
+    }
+}
 
 /// The columns of `silences`, in [`SilenceRow`]'s order.
 pub const COLUMNS: &str = "id, matchers, site_groups, starts_at, ends_at, created_by, comment";
@@ -98,8 +143,9 @@ pub fn list_clause(state: Option<SilenceState>) -> &'static str {
 /// The silence queries, the same SQL on SQLite and PostgreSQL, expanded
 /// for each backend's connection type as [`super::rows::sql_backend`] is.
 ///
-/// Expands to `list_silences`, `load_silence`, `count_live`,
-/// `insert_silence`, `end_silence` and `bump_silences` in the calling
+/// Expands to `list_silences`, `load_silence`, `live_silences`,
+/// `current_rules`, `silence_mismatches`, `next_silence_change`,
+/// `count_live`, `insert_silence`, `end_silence` and `bump_silences` in the calling
 /// module.
 macro_rules! silence_sql {
     ($db:ty, $conn:ty) => {
@@ -135,6 +181,84 @@ macro_rules! silence_sql {
             let row: Option<SilenceRow> =
                 sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
             row.map(|r| r.into_silence(now)).transpose()
+        }
+
+        /// The silences active or pending at `now`.
+        async fn live_silences(
+            conn: &mut $conn,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<Vec<$crate::store::silences::StoredSilence>, $crate::store::StoreError> {
+            use $crate::store::silences::{COLUMNS, SilenceRow};
+            let sql = format!("SELECT {COLUMNS} FROM silences WHERE ends_at > $1");
+            let rows: Vec<SilenceRow> = sqlx::query_as(&sql)
+                .bind(now.timestamp_millis())
+                .fetch_all(conn)
+                .await?;
+            rows.into_iter().map(|r| r.into_silence(now)).collect()
+        }
+
+        /// The live silences compiled, read in `conn`'s transaction; `cache`
+        /// spares compiling them again while they have not changed.
+        async fn current_rules(
+            conn: &mut $conn,
+            cache: &$crate::store::silences::RulesCache,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<std::sync::Arc<$crate::silence::Rules>, $crate::store::StoreError> {
+            let version: i64 =
+                sqlx::query_scalar("SELECT value FROM counters WHERE name = 'silences'")
+                    .fetch_one(&mut *conn)
+                    .await?;
+            if let Some(rules) = cache.at(version) {
+                return Ok(rules);
+            }
+            let live = live_silences(conn, now).await?;
+            Ok(cache.compile(version, live))
+        }
+
+        /// The ops that bring every alert's `silenced_by` to what the live
+        /// silences say at `now`: one per alert that differs.
+        async fn silence_mismatches(
+            pool: &sqlx::Pool<$db>,
+            cache: &$crate::store::silences::RulesCache,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<Vec<$crate::change::WriteOp>, $crate::store::StoreError> {
+            use $crate::change::{Action, Actor, WriteOp};
+            let mut conn = pool.acquire().await?;
+            let rules = current_rules(&mut conn, cache, now).await?;
+            let sql = format!(
+                "SELECT {} FROM alerts WHERE status = 'active' OR silenced_by IS NOT NULL",
+                *$crate::store::rows::COLUMNS
+            );
+            let rows: Vec<$crate::store::rows::AlertRow> =
+                sqlx::query_as(&sql).fetch_all(&mut *conn).await?;
+            let mut ops = Vec::new();
+            for row in rows {
+                let stored = $crate::change::StoredAlert::try_from(row)?;
+                let alert = &stored.alert;
+                if alert.silenced_by.as_deref() != rules.silencer(alert, now) {
+                    let id = alert.id.clone();
+                    ops.push(WriteOp::new(Actor::Server, Action::Resilence { id }));
+                }
+            }
+            Ok(ops)
+        }
+
+        /// The first time after `after` at which a silence starts or ends.
+        async fn next_silence_change(
+            pool: &sqlx::Pool<$db>,
+            after: chrono::DateTime<chrono::Utc>,
+        ) -> Result<Option<chrono::DateTime<chrono::Utc>>, $crate::store::StoreError> {
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT MIN(t) FROM (\
+                 SELECT MIN(starts_at) AS t FROM silences WHERE starts_at > $1 \
+                 UNION ALL \
+                 SELECT MIN(ends_at) AS t FROM silences WHERE ends_at > $1\
+                 ) AS next",
+            )
+            .bind(after.timestamp_millis())
+            .fetch_one(pool)
+            .await?;
+            Ok(found.and_then(chrono::DateTime::from_timestamp_millis))
         }
 
         /// How many silences are active or pending at `now`.

@@ -18,13 +18,14 @@ macro_rules! sql_backend {
             tx: &mut sqlx::Transaction<'_, $db>,
             batch: &[Vec<$crate::change::WriteOp>],
             mut seq: u64,
+            rules: &$crate::silence::Rules,
         ) -> Result<($crate::store::BatchResult, u64), $crate::store::StoreError> {
             use sqlx::Acquire;
             let mut results = Vec::with_capacity(batch.len());
             for request in batch {
                 let mut savepoint = tx.begin().await?;
                 let mut next_seq = seq;
-                match apply_request(&mut savepoint, request, &mut next_seq).await {
+                match apply_request(&mut savepoint, request, &mut next_seq, rules).await {
                     Ok(outcomes) => {
                         savepoint.commit().await?;
                         seq = next_seq;
@@ -54,19 +55,25 @@ macro_rules! sql_backend {
         }
 
         /// Applies one request's ops in order, numbering events from
-        /// `*seq + 1`; each event writes its history row (and a note, its
+        /// `*seq + 1`, with `silenced_by` as `rules` say; each event writes its history row (and a note, its
         /// note) in the same transaction.
         async fn apply_request(
             conn: &mut $conn,
             request: &[$crate::change::WriteOp],
             seq: &mut u64,
+            rules: &$crate::silence::Rules,
         ) -> Result<Vec<$crate::change::Outcome>, Failure> {
             use $crate::change::{Outcome, apply, diff};
             let mut outcomes = Vec::with_capacity(request.len());
             for op in request {
                 let existing = load(conn, op.id()).await.map_err(Failure::Store)?;
+                if existing.is_none() && matches!(op.action, $crate::change::Action::Resilence { .. }) {
+                    // Gone since the clock looked: nothing to mark.
+                    continue;
+                }
                 let now = $crate::change::now();
-                let applied = apply(existing.as_ref(), op, now).map_err(Failure::Refused)?;
+                let mut applied = apply(existing.as_ref(), op, now).map_err(Failure::Refused)?;
+                $crate::silence::mark(&mut applied, rules, now);
                 let alert = applied.stored.alert.clone();
                 let mut outcome = Outcome {
                     alert,

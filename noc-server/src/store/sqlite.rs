@@ -10,7 +10,7 @@ use noc_shared::{Silence, SilenceState};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
-use super::silences::StoredSilence;
+use super::silences::{RulesCache, StoredSilence};
 use super::{BatchResult, ListQuery, Store, StoreError, StoreSnapshot};
 use crate::change::WriteOp;
 
@@ -25,6 +25,8 @@ super::sql::sql_backend!(Sqlite, SqliteConnection, "");
 /// Alerts in one SQLite file.
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The live silences, compiled for the write path.
+    rules: RulesCache,
 }
 
 impl SqliteStore {
@@ -42,7 +44,10 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            rules: RulesCache::default(),
+        })
     }
 }
 
@@ -53,7 +58,8 @@ impl Store for SqliteStore {
         // writer task), so no lock beyond the transaction is needed.
         let mut tx = self.pool.begin().await?;
         let first = read_seq(&mut tx, "").await?;
-        let (results, seq) = apply_batch(&mut tx, batch, first).await?;
+        let rules = current_rules(&mut tx, &self.rules, crate::change::now()).await?;
+        let (results, seq) = apply_batch(&mut tx, batch, first, &rules).await?;
         if seq != first {
             write_seq(&mut tx, seq).await?;
         }
@@ -115,6 +121,17 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Option<Silence>, StoreError> {
         delete_silence(&self.pool, id, now).await
+    }
+
+    async fn silence_mismatches(&self, now: DateTime<Utc>) -> Result<Vec<WriteOp>, StoreError> {
+        silence_mismatches(&self.pool, &self.rules, now).await
+    }
+
+    async fn next_silence_change(
+        &self,
+        after: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        next_silence_change(&self.pool, after).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

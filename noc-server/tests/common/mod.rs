@@ -5,6 +5,7 @@
 pub mod alertmanager;
 pub mod media;
 pub mod zabbix_stack;
+pub mod silences;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
