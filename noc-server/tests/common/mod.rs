@@ -4,8 +4,8 @@
 
 pub mod alertmanager;
 pub mod media;
-pub mod zabbix_stack;
 pub mod silences;
+pub mod zabbix_stack;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
