@@ -298,7 +298,7 @@ fn resolved_alerts_leave_the_list() {
 }
 
 #[test]
-fn site_board_shows_one_row_per_site_with_counts_and_worst_alert() {
+fn site_board_shows_a_tile_or_row_per_site_with_counts_and_worst_alert() {
     let (mut app, now) = app(&[]);
     let mut alerts = sample_alerts();
     alerts.push(alert("w2", "serengeti", Severity::Warning, 31));
@@ -320,28 +320,53 @@ fn site_board_shows_one_row_per_site_with_counts_and_worst_alert() {
         now,
     );
     update(&mut app, Msg::Action(Action::SwitchView), now);
-    let buf = draw(&mut app, 100, 16);
-    let text = lines(&buf);
+    // Where two tiles fit across: a grid, worst sites first, each tile in
+    // its worst alert's colours.
+    let grid = draw(&mut app, 100, 16);
+    let text = lines(&grid);
     assert!(text[3].starts_with("SITES 6  (5 with alerts)"), "{text:?}");
+    let tiles: Vec<&str> = text[4..14].iter().map(|l| l.trim_end()).collect();
+    assert_eq!(
+        tiles,
+        [
+            "┌ Serengeti ─────────────┐┌ Kilimanjaro ───────────┐┌ Entebbe ───────────────┐",
+            "│CRITICAL                ││CRITICAL                ││HIGH                    │",
+            "│C1 H0 A0 W2 I0          ││C1 H0 A0 W0 I0          ││C0 H1 A0 W0 I0          │",
+            "│critical problem c2     ││critical problem c1     ││high problem h1         │",
+            "└────────────────────────┘└────────────────────────┘└────────────────────────┘",
+            "┌ Dar es Salaam ─────────┐┌ Kampala ───────────────┐┌ Arusha ────────────────┐",
+            "│AVERAGE                 ││INFO                    ││OK                      │",
+            "│C0 H0 A1 W0 I0          ││C0 H0 A0 W0 I1          ││C0 H0 A0 W0 I0          │",
+            "│average problem a1      ││info problem i1         ││                        │",
+            "└────────────────────────┘└────────────────────────┘└────────────────────────┘",
+        ]
+    );
+    assert_eq!(grid[(1, 5)].bg, Color::Red);
+    assert_eq!(grid[(53, 5)].fg, Color::LightRed);
+    assert_eq!(grid[(53, 10)].fg, Color::Green);
+    assert!(text[15].contains("v list"));
+
+    // Narrower: one row per site.
+    let buf = draw(&mut app, 51, 16);
+    let text = lines(&buf);
     assert_eq!(
         text[4].trim_end(),
-        "SITE                 CRITICAL HIGH     AVERAGE  WARNING  INFO     WORST ALERT"
+        "SITE         CRIT HIGH AVG  WARN INFO WORST ALERT"
     );
     let rows: Vec<&str> = text[5..11].iter().map(|l| l.trim_end()).collect();
     assert_eq!(
         rows,
         [
-            "Serengeti            1        -        -        2        -        CRIT critical problem c2",
-            "Kilimanjaro          1        -        -        -        -        CRIT critical problem c1",
-            "Entebbe              -        1        -        -        -        HIGH high problem h1",
-            "Dar es Salaam        -        -        1        -        -        AVG average problem a1",
-            "Kampala              -        -        -        -        1        INFO info problem i1",
-            "Arusha               -        -        -        -        -        OK",
+            "Serengeti    1    -    -    2    -    CRIT critical",
+            "Kilimanjaro  1    -    -    -    -    CRIT critical",
+            "Entebbe      -    1    -    -    -    HIGH high pro",
+            "Dar es Sala~ -    -    1    -    -    AVG average p",
+            "Kampala      -    -    -    -    1    INFO info pro",
+            "Arusha       -    -    -    -    -    OK",
         ]
     );
     assert_eq!(buf[(0, 5)].bg, Color::Red);
     assert_eq!(buf[(0, 10)].fg, Color::Green);
-    assert!(text[15].contains("v list"));
 }
 
 #[test]
