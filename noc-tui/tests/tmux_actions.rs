@@ -1,8 +1,8 @@
 //! The operator's part two in a real terminal (tmux) against the real
 //! server: select a row, open it, close it with Esc (the screen stays), ack
 //! it with a note and see `[ACK] irene` on a second screen within a second,
-//! narrow the list with `/`, silence a site, and the action keys of a screen
-//! without a user token. Skipped, and says so, without tmux.
+//! narrow the list with `/`, silence a site for 2 s and see its row leave
+//! and come back, and the action keys of a screen without a user token. Skipped, and says so, without tmux.
 
 mod common;
 
@@ -159,7 +159,7 @@ async fn ack_with_a_note_shows_on_a_second_screen_within_a_second() {
 }
 
 #[tokio::test]
-async fn s_silences_the_selected_alerts_site_through_the_api() {
+async fn s_silences_the_site_for_two_seconds_and_its_row_leaves_and_comes_back() {
     if !Tmux::installed() {
         skip_or_fail("NOC_REQUIRE_TMUX", "tmux");
         return;
@@ -185,10 +185,34 @@ async fn s_silences_the_selected_alerts_site_through_the_api() {
         .await;
     desk.type_text("core switch swap");
     desk.keys(&["Enter"]);
+    let posted = Instant::now();
     desk.wait_for("the outcome", |s| {
         s.contains("done: silence of site Kilimanjaro")
     })
     .await;
+    // The site's row leaves, counted as silenced; the other stays.
+    let hidden = desk
+        .wait_for("the row to leave", |s| !s.contains("crit-1 at"))
+        .await;
+    assert!(hidden.contains("SILENCED 1 (hidden)"), "{hidden}");
+    assert!(hidden.contains("warn-1 at"), "{hidden}");
+    // z shows it, marked; z again hides it.
+    desk.keys(&["z"]);
+    desk.wait_for("the silenced row shown", |s| {
+        row(s, "crit-1 at").is_some_and(|l| l.contains("[SILENCED]"))
+    })
+    .await;
+    desk.keys(&["z"]);
+    // The silence ends 2 s after it was posted: the row comes back by
+    // itself, within a second of that.
+    let back = desk
+        .wait_for("the row to come back", |s| {
+            row(s, "crit-1 at").is_some_and(|l| !l.contains("[SILENCED]"))
+        })
+        .await;
+    assert!(back.contains("SILENCED 0"), "{back}");
+    let took = posted.elapsed();
+    assert!(took < Duration::from_secs(4), "back after {took:?}");
     let silences: Value = within(
         "GET /api/v1/silences",
         server
