@@ -13,10 +13,20 @@ use subtle::ConstantTimeEq;
 
 use crate::config::Secret;
 
-type TokenDigest = [u8; 32];
+pub(crate) type TokenDigest = [u8; 32];
 
-fn digest(token: &str) -> TokenDigest {
+pub(crate) fn digest(token: &str) -> TokenDigest {
     Sha256::digest(token.as_bytes()).into()
+}
+
+/// The digest of a file's `token` or `token_sha256` (64 hex digits):
+/// `None` unless exactly one is given and valid.
+pub(crate) fn token_digest(token: Option<&str>, sha256: Option<&str>) -> Option<TokenDigest> {
+    match (token, sha256) {
+        (Some(t), None) if !t.is_empty() => Some(digest(t)),
+        (None, Some(h)) => hex::decode(h.trim()).ok().and_then(|b| b.try_into().ok()),
+        _ => None,
+    }
 }
 
 /// A person allowed to write through the REST API.
@@ -90,11 +100,7 @@ impl Auth {
         file.user
             .into_iter()
             .map(|u| {
-                let token = match (&u.token, &u.token_sha256) {
-                    (Some(t), None) if !t.is_empty() => Some(digest(t)),
-                    (None, Some(h)) => hex::decode(h.trim()).ok().and_then(|b| b.try_into().ok()),
-                    _ => None,
-                };
+                let token = token_digest(u.token.as_deref(), u.token_sha256.as_deref());
                 let token = token.ok_or_else(|| UsersFileError::Token {
                     path: shown.clone(),
                     email: u.email.clone(),

@@ -78,6 +78,13 @@ pub struct Cli {
     #[arg(long, env = "NOC_VIEWER_TOKEN", hide_env_values = true)]
     pub viewer_token: Option<Secret>,
 
+    /// TOML file of sources (`[[source]]` with `name`, `kind`, `token` or
+    /// `token_sha256`, and optionally `heartbeat`, `site`, `watchdog`,
+    /// `api_url`, `api_token_file`): monitoring systems that post with
+    /// their own token; see docs/integrations.md.
+    #[arg(long, env = "NOC_SOURCES_FILE")]
+    pub sources_file: Option<PathBuf>,
+
     /// TOML file of site groups (`[groups] Tanzania = ["Kilimanjaro", …]`).
     #[arg(long, env = "NOC_SITES_FILE")]
     pub sites_file: Option<PathBuf>,

@@ -30,7 +30,8 @@
 //!   from the hub's task when nothing waits, queued (in order) otherwise.
 //! - [`store`]: durable storage behind the [`store::Store`] trait (SQLite,
 //!   PostgreSQL and its follower).
-//! - [`sources`]: monitoring systems' own webhook bodies (Alertmanager,
+//! - [`sources`]: monitoring systems: the sources file, their tokens and
+//!   when each was last heard; their own webhook bodies (Alertmanager,
 //!   Grafana) mapped to alert changes, purely.
 //! - [`silence`]: silences, purely: a posted silence validated, its
 //!   matchers compiled, which silence hides an alert, and
@@ -53,8 +54,8 @@
 //!   [`change::apply`] (`change/life.rs`); what a body may hold:
 //!   `change/input.rs`; the history row and note written with each event:
 //!   `store/sql.rs`.
-//! - Who may do what: [`auth`]; how a request shows its token:
-//!   `routes/extract.rs`.
+//! - Who may do what: [`auth`] (sources: `sources/registry.rs`); how a
+//!   request shows its token: `routes/extract.rs`.
 //! - Which screens get an event: [`hub`]; the snapshot, `lagged` resyncs
 //!   and the seq rules at the boundary: [`outlet`] and
 //!   `screen/connection.rs`.

@@ -28,8 +28,9 @@ use crate::routes::{self, AppState, Shared, normalize_origin};
 use crate::screen::{ScreenContext, Screens};
 use crate::sites::SiteGroups;
 use crate::socket::{Peer, SharedTcpListener};
+use crate::sources::registry::Sources;
 use crate::writer::Writer;
-use crate::{demo, silencing, store, tls};
+use crate::{demo, silencing, sources, store, tls};
 
 /// Events each screen may have queued before it counts as lagged.
 pub const SCREEN_QUEUE: usize = 1024;
@@ -61,6 +62,10 @@ pub async fn run(
         Some(path) => Auth::load_users(path)?,
         None => Vec::new(),
     };
+    let sources = Arc::new(Sources::new(match &cli.sources_file {
+        Some(path) => sources::file::load(path).map_err(anyhow::Error::msg)?,
+        None => Vec::new(),
+    }));
     let groups = Arc::new(match &cli.sites_file {
         Some(path) => SiteGroups::load(path)?,
         None => SiteGroups::default(),
@@ -106,6 +111,7 @@ pub async fn run(
         writer,
         screen,
         auth: Arc::new(Auth::new(&ingest_token, cli.viewer_token.as_ref(), users)),
+        sources,
         groups,
         metrics,
         max_body: cli.max_body,

@@ -12,6 +12,7 @@ use super::extract::{Ingest, JsonBody};
 use crate::change::{Actor, AlertInput, Outcome};
 use crate::error::ApiError;
 use crate::sources::alertmanager::{self, Unusable};
+use crate::sources::file::DEFAULT_WATCHDOG;
 
 /// The answer header that lists the entries of `alerts` that could not be
 /// used, as `alerts[<index>]: <reason>` joined by `; `. Absent when every
@@ -26,11 +27,17 @@ pub const UNUSABLE_HEADER: HeaderName = HeaderName::from_static("noc-unusable-en
 /// can be used, nothing is stored and the answer is 422 naming them: a 4xx,
 /// because sending the same body again would not help.
 pub async fn post_alertmanager(
-    Ingest(by): Ingest,
+    sender: Ingest,
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let mapped = alertmanager::map_body(&body).map_err(|e| refuse(&state, e))?;
+    let watchdog = sender
+        .1
+        .as_ref()
+        .map_or(DEFAULT_WATCHDOG, |s| s.watchdog.as_str());
+    let mut mapped =
+        alertmanager::map_body_watching(&body, watchdog).map_err(|e| refuse(&state, e))?;
+    sender.name_inputs(&mut mapped.inputs);
     let receiver = body.get("receiver").and_then(|r| r.as_str()).unwrap_or("");
     for unusable in &mapped.unusable {
         tracing::warn!(
@@ -41,7 +48,7 @@ pub async fn post_alertmanager(
             "webhook entry not usable; the others are stored"
         );
     }
-    if mapped.inputs.is_empty() && !mapped.unusable.is_empty() {
+    if mapped.inputs.is_empty() && mapped.watchdogs == 0 && !mapped.unusable.is_empty() {
         return Err(refuse(
             &state,
             format!(
@@ -50,7 +57,9 @@ pub async fn post_alertmanager(
             ),
         ));
     }
-    let stored = store(&state, by, mapped.inputs).await?;
+    let stored = store(&state, sender.0.clone(), mapped.inputs).await?;
+    // A watchdog alone is a sign of life, as is any accepted write.
+    sender.accepted(&state);
     let mut response = answer(&stored, true);
     if !mapped.unusable.is_empty() {
         // The reasons are our own ASCII text, so this cannot fail; if it

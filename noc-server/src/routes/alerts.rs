@@ -23,12 +23,14 @@ const DEFAULT_LIST: usize = 100;
 
 /// `POST /internal/alerts`: the webhook.
 pub async fn post_webhook(
-    Ingest(by): Ingest,
+    sender: Ingest,
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let (inputs, many) = alert_inputs(&state, &body, &by)?;
-    let outcomes = state.writer.ingest(by, inputs).await?;
+    let (mut inputs, many) = alert_inputs(&state, &body, &sender.0)?;
+    sender.name_inputs(&mut inputs);
+    let outcomes = state.writer.ingest(sender.0.clone(), inputs).await?;
+    sender.accepted(&state);
     Ok(answer(&outcomes, many))
 }
 

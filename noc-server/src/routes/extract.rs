@@ -11,10 +11,13 @@ use axum::http::request::Parts;
 use noc_shared::Severity;
 use serde_json::Value;
 
+use std::sync::Arc;
+
 use super::AppState;
 use crate::auth::{Auth, User};
 use crate::change::{Actor, AlertInput};
 use crate::error::ApiError;
+use crate::sources::file::SourceConfig;
 
 /// The token of `Authorization: Bearer <token>`, if any.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -37,17 +40,41 @@ fn authorize<T>(
 pub const INGEST_SOURCE: &str = "webhook";
 
 /// Extractor: the request carries a source's token; holds that source as
-/// the actor of its writes (the ingest token is the source `webhook`).
-pub struct Ingest(pub Actor);
+/// the actor of its writes, and its entry of the sources file (`None` for
+/// the ingest token, which is the source `webhook`).
+pub struct Ingest(pub Actor, pub Option<Arc<SourceConfig>>);
 
 impl FromRequestParts<AppState> for Ingest {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        authorize(parts, state, |auth, token| {
-            auth.is_ingest(token)
-                .then(|| Ingest(Actor::Source(INGEST_SOURCE.to_owned())))
-        })
+        let token = bearer(&parts.headers);
+        // Both are compared whatever the token, in constant time.
+        let (ingest, named) = (state.auth.is_ingest(token), state.sources.find(token));
+        match (named, ingest) {
+            (Some(source), _) => Ok(Ingest(Actor::Source(source.name.clone()), Some(source))),
+            (None, true) => Ok(Ingest(Actor::Source(INGEST_SOURCE.to_owned()), None)),
+            (None, false) => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+impl Ingest {
+    /// A source of the file names every alert it posts, whatever the body
+    /// says; the ingest token's alerts keep the body's `source`.
+    pub fn name_inputs(&self, inputs: &mut [AlertInput]) {
+        if let Some(source) = &self.1 {
+            for input in inputs {
+                input.source = Some(source.name.clone());
+            }
+        }
+    }
+
+    /// The write was accepted: a sign of life.
+    pub fn accepted(&self, state: &AppState) {
+        if let Some(source) = &self.1 {
+            state.sources.heard_from(&source.name);
+        }
     }
 }
 

@@ -35,6 +35,7 @@ use crate::auth::Auth;
 use crate::metrics::Metrics;
 use crate::screen::ScreenContext;
 use crate::sites::SiteGroups;
+use crate::sources::registry::Sources;
 use crate::store::Store;
 use crate::writer::Writer;
 
@@ -67,6 +68,8 @@ pub struct Shared {
     /// What each screen's connection is given once admitted.
     pub screen: Arc<ScreenContext>,
     pub auth: Arc<Auth>,
+    /// The sources of `--sources-file` and when each was last heard.
+    pub sources: Arc<Sources>,
     pub groups: Arc<SiteGroups>,
     pub metrics: Metrics,
     pub max_body: usize,

@@ -73,11 +73,35 @@ pub struct Mapped {
     pub sender: Sender,
     pub inputs: Vec<AlertInput>,
     pub unusable: Vec<Unusable>,
+    /// Entries whose `alertname` is the watchdog's: signs of life, not
+    /// alerts.
+    pub watchdogs: usize,
 }
 
-/// Maps a webhook body. `Err` (a 422 message) only when the body as a whole
-/// is not such a webhook: not an object, or without an `alerts` array.
+/// Maps a webhook body whose entries named `alertname = watchdog` are only
+/// counted. `Err` (a 422 message) only when the body as a whole is not such
+/// a webhook: not an object, or without an `alerts` array.
+pub fn map_body_watching(body: &Value, watchdog: &str) -> Result<Mapped, String> {
+    let mut mapped = map_body_except(body, |entry| {
+        entry.pointer("/labels/alertname").and_then(Value::as_str) == Some(watchdog)
+    })?;
+    mapped.watchdogs = mapped
+        .unusable
+        .iter()
+        .filter(|u| u.reason.is_empty())
+        .count();
+    mapped.unusable.retain(|u| !u.reason.is_empty());
+    Ok(mapped)
+}
+
+/// Maps a webhook body, every entry an alert.
 pub fn map_body(body: &Value) -> Result<Mapped, String> {
+    map_body_except(body, |_| false)
+}
+
+/// Maps a body; an entry that `skip` picks is left out as an unusable one
+/// with an empty reason.
+fn map_body_except(body: &Value, skip: impl Fn(&Value) -> bool) -> Result<Mapped, String> {
     let Value::Object(body) = body else {
         return Err(format!(
             "the body must be a JSON object (an Alertmanager or Grafana webhook), not {}",
@@ -104,8 +128,13 @@ pub fn map_body(body: &Value) -> Result<Mapped, String> {
         sender,
         inputs: Vec::with_capacity(alerts.len()),
         unusable: Vec::new(),
+        watchdogs: 0,
     };
     for (index, entry) in alerts.iter().enumerate() {
+        if skip(entry) {
+            mapped.unusable.push(Unusable { index, reason: "" });
+            continue;
+        }
         match map_entry(sender, entry) {
             Ok(input) => mapped.inputs.push(input),
             Err(reason) => mapped.unusable.push(Unusable { index, reason }),
