@@ -4,6 +4,7 @@
 //! those events), and the link's news on
 //! standard error. For logs, pipes and consoles without cursor addressing.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::time::Duration;
 
@@ -55,17 +56,15 @@ pub async fn run(config: Config) -> io::Result<()> {
     result
 }
 
-/// What identifies a snapshot's content: its `seq` and each alert's id and
-/// last change.
-type SnapshotKey = (u64, Vec<(String, DateTime<Utc>)>);
-
-/// Turns network events into lines. It skips a snapshot that repeats, alert
-/// for alert, the one just written on the same connection: the answer to
-/// the client's own subscribe message usually does, and a log would
-/// otherwise show every alert twice on each connect.
+/// Turns network events into lines. On each connection it remembers which
+/// alerts it has written and in which state (their `updated_at`), and
+/// writes of a snapshot only the alerts not written yet in that state: the
+/// answer to the client's own subscribe message repeats the connect
+/// snapshot, maybe with events written meanwhile, and a log would otherwise
+/// show them twice.
 #[derive(Debug, Default)]
 pub struct Printer {
-    last_snapshot: Option<SnapshotKey>,
+    written: HashMap<String, DateTime<Utc>>,
 }
 
 impl Printer {
@@ -84,7 +83,7 @@ impl Printer {
                 }
             }
             NetEvent::Connected { url } => {
-                self.last_snapshot = None;
+                self.written.clear();
                 writeln!(news, "noc-tui: connected to {url}")?;
             }
             NetEvent::Disconnected {
@@ -92,7 +91,7 @@ impl Printer {
                 reason,
                 retry_in,
             } => {
-                self.last_snapshot = None;
+                self.written.clear();
                 writeln!(
                     news,
                     "noc-tui: disconnected from {url}: {}; retrying in {}",
@@ -101,19 +100,14 @@ impl Printer {
                 )?;
             }
             NetEvent::Message(ServerMessage::Snapshot(snapshot)) => {
-                let key: SnapshotKey = (
-                    snapshot.seq,
-                    snapshot
-                        .alerts
-                        .iter()
-                        .map(|a| (a.id.clone(), a.updated_at))
-                        .collect(),
-                );
-                if self.last_snapshot.as_ref() == Some(&key) {
-                    return Ok(());
-                }
-                self.last_snapshot = Some(key);
+                let before = std::mem::take(&mut self.written);
                 for alert in &snapshot.alerts {
+                    self.written.insert(alert.id.clone(), alert.updated_at);
+                }
+                for alert in &snapshot.alerts {
+                    if before.get(&alert.id) == Some(&alert.updated_at) {
+                        continue;
+                    }
                     writeln!(out, "{}", snapshot_line(alert))?;
                 }
                 if snapshot.truncated {
@@ -129,6 +123,12 @@ impl Printer {
             }
             NetEvent::Message(other) => {
                 if let Some((kind, event)) = other.as_alert_event() {
+                    let alert = &event.alert;
+                    if alert.is_active() {
+                        self.written.insert(alert.id.clone(), alert.updated_at);
+                    } else {
+                        self.written.remove(&alert.id);
+                    }
                     writeln!(out, "{}", event_line(kind, event))?;
                 }
             }
@@ -371,5 +371,39 @@ mod tests {
         );
         let (out, _) = write_with(&mut printer, snap(SnapshotReason::Connect));
         assert_eq!(out.lines().count(), 1, "a new connection shows it again");
+    }
+
+    #[test]
+    fn a_late_subscribe_snapshot_writes_only_what_changed() {
+        let a = alert("a", "Kampala", Severity::High, 1);
+        let b = alert("b", "Kampala", Severity::Critical, 2);
+        let snap = |seq, alerts: Vec<Alert>| {
+            NetEvent::Message(ServerMessage::Snapshot(Snapshot {
+                reason: SnapshotReason::Subscribe,
+                seq,
+                sites: None,
+                min_severity: Severity::Info,
+                heartbeat_ms: 1000,
+                alerts,
+                truncated: false,
+                profile: None,
+            }))
+        };
+        let mut printer = Printer::default();
+        write_with(&mut printer, snap(4, vec![a.clone()]));
+        // An event arrives before the answer to the subscribe message.
+        let (out, _) = write_with(
+            &mut printer,
+            NetEvent::Message(ServerMessage::alert(EventKind::Created, 5, b.clone())),
+        );
+        assert_eq!(out.lines().count(), 1);
+        let (out, _) = write_with(&mut printer, snap(5, vec![b.clone(), a.clone()]));
+        assert_eq!(out, "", "both already written in this state");
+        // One of them changed meanwhile: only it is written.
+        let mut a2 = a.clone();
+        a2.updated_at += chrono::Duration::seconds(1);
+        a2.message = "changed".into();
+        let (out, _) = write_with(&mut printer, snap(6, vec![b, a2]));
+        assert_eq!(out, "2026-11-28T20:01:00Z HIGH Kampala changed\n");
     }
 }
