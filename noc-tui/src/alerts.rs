@@ -2,7 +2,7 @@
 //! index so that drawing never sorts or clones the list.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use noc_shared::{Alert, Severity};
@@ -43,11 +43,13 @@ impl PartialOrd for OrderKey {
 }
 
 /// The active alerts, by id, kept in display order. Inserting, replacing and
-/// removing are `O(log n)`; iterating is in order with no sort.
+/// removing are `O(log n)`; iterating is in order with no sort and no
+/// hashing (the screen walks the list several times a frame).
 #[derive(Debug, Default, Clone)]
 pub struct AlertBook {
-    by_id: HashMap<String, Alert>,
-    order: BTreeSet<OrderKey>,
+    /// Where each alert sits in `order`.
+    by_id: HashMap<String, OrderKey>,
+    order: BTreeMap<OrderKey, Alert>,
     /// Alerts per severity, in [`Severity::ALL`] order, kept as alerts come
     /// and go so that the counts row costs nothing per frame.
     counts: [usize; 5],
@@ -58,6 +60,19 @@ pub struct AlertBook {
     /// The part of `counts` both acknowledged and silenced, so that hiding
     /// both never counts an alert twice.
     acked_silenced: [usize; 5],
+    /// Alerts raised for silent sources, so that the banner's question
+    /// ("is there one?") costs nothing per frame.
+    source_silent: usize,
+}
+
+/// The `id` prefix and `source` of the alerts the server raises for a
+/// source that fell silent.
+pub const SOURCE_SILENT_PREFIX: &str = "source-silent-";
+pub const SERVER_SOURCE: &str = "noc-server";
+
+/// True for an alert the server raised because a source fell silent.
+pub fn is_source_silent(alert: &Alert) -> bool {
+    alert.source == SERVER_SOURCE && alert.id.starts_with(SOURCE_SILENT_PREFIX)
 }
 
 impl AlertBook {
@@ -74,6 +89,7 @@ impl AlertBook {
         self.acked = [0; 5];
         self.silenced = [0; 5];
         self.acked_silenced = [0; 5];
+        self.source_silent = 0;
         for alert in alerts {
             self.upsert(alert);
         }
@@ -83,15 +99,16 @@ impl AlertBook {
     pub fn upsert(&mut self, alert: Alert) -> Option<Alert> {
         let old = self.remove(&alert.id);
         self.tally(&alert, 1);
-        self.order.insert(OrderKey::of(&alert));
-        self.by_id.insert(alert.id.clone(), alert);
+        let key = OrderKey::of(&alert);
+        self.by_id.insert(alert.id.clone(), key.clone());
+        self.order.insert(key, alert);
         old
     }
 
     /// Removes the alert with this id, if held.
     pub fn remove(&mut self, id: &str) -> Option<Alert> {
-        let old = self.by_id.remove(id)?;
-        self.order.remove(&OrderKey::of(&old));
+        let key = self.by_id.remove(id)?;
+        let old = self.order.remove(&key)?;
         self.tally(&old, -1);
         Some(old)
     }
@@ -100,6 +117,9 @@ impl AlertBook {
     fn tally(&mut self, alert: &Alert, sign: isize) {
         let rank = alert.severity.rank();
         self.counts[rank] = self.counts[rank].saturating_add_signed(sign);
+        if is_source_silent(alert) {
+            self.source_silent = self.source_silent.saturating_add_signed(sign);
+        }
         let (acked, silenced) = (alert.is_acked(), alert.is_silenced());
         for (held, tally) in [
             (acked, &mut self.acked),
@@ -132,9 +152,14 @@ impl AlertBook {
         self.acked_silenced
     }
 
+    /// How many alerts raised for silent sources are held.
+    pub fn source_silent_count(&self) -> usize {
+        self.source_silent
+    }
+
     /// The alert with this id.
     pub fn get(&self, id: &str) -> Option<&Alert> {
-        self.by_id.get(id)
+        self.order.get(self.by_id.get(id)?)
     }
 
     /// How many alerts are held.
@@ -149,9 +174,7 @@ impl AlertBook {
 
     /// Every alert, most severe first, then newest.
     pub fn iter(&self) -> impl Iterator<Item = &Alert> + '_ {
-        // Every key in `order` has its alert in `by_id`: both are changed
-        // together in `upsert` and `remove` only.
-        self.order.iter().filter_map(|key| self.by_id.get(&key.id))
+        self.order.values()
     }
 }
 

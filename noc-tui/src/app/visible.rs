@@ -7,17 +7,8 @@
 use noc_shared::Alert;
 
 use super::{App, Selected, View};
+use crate::alerts::is_source_silent;
 use crate::layout;
-
-/// The `id` prefix and `source` of the alerts the server raises for a
-/// source that fell silent.
-pub const SOURCE_SILENT_PREFIX: &str = "source-silent-";
-pub const SERVER_SOURCE: &str = "noc-server";
-
-/// True for an alert the server raised because a source fell silent.
-pub fn is_source_silent(alert: &Alert) -> bool {
-    alert.source == SERVER_SOURCE && alert.id.starts_with(SOURCE_SILENT_PREFIX)
-}
 
 impl App {
     /// True when `alert` passes the hide/show switches and the filter.
@@ -104,7 +95,7 @@ impl App {
 
     /// Rows the banner takes: one when any source is silent.
     pub fn banner_rows(&self) -> u16 {
-        u16::from(self.silent_sources().next().is_some())
+        u16::from(self.alerts.source_silent_count() > 0)
     }
 
     /// The selected row of the list: the selected alert's or, when it has
@@ -146,12 +137,19 @@ impl App {
     /// that a storm of resolutions costs nothing extra), and moved so that
     /// the selected alert is on the page wherever events moved it.
     pub fn first_row(&self, rows: usize) -> usize {
+        let selected = match self.view {
+            View::Alerts => self.selected_index(),
+            View::Sites => None,
+        };
+        self.first_row_for(rows, selected)
+    }
+
+    /// [`App::first_row`] with the selected row already known (finding it
+    /// is a walk of the list, which a frame makes once).
+    pub fn first_row_for(&self, rows: usize, selected: Option<usize>) -> usize {
         let page = self.page_rows();
         let first = self.scroll.min(rows.saturating_sub(page));
-        if self.view != View::Alerts {
-            return first;
-        }
-        match self.selected_index() {
+        match selected {
             Some(at) if at < first => at,
             Some(at) if at >= first + page => at + 1 - page,
             _ => first,

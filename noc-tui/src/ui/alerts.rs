@@ -97,11 +97,13 @@ impl Columns {
 pub fn render(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
     let [title, table] =
         Layout::vertical([Constraint::Length(BODY_TITLE_ROWS), Constraint::Fill(1)]).areas(area);
-    Paragraph::new(title_line(app, theme)).render(title, buf);
+    let total = app.visible_count();
+    // Each is a walk of the list: once per frame.
+    let selected = app.selected_index();
+    let first = app.first_row_for(total, selected);
+    Paragraph::new(title_line(app, theme, total, first)).render(title, buf);
     let columns = Columns::for_width(area.width);
     let page = usize::from(table.height.saturating_sub(HEADING_ROWS));
-    let first = app.first_row(app.visible_count());
-    let selected = app.selected_index();
     let rows: Vec<Row> = app
         .visible_alerts()
         .enumerate()
@@ -129,13 +131,12 @@ pub fn render(app: &App, theme: Theme, area: Rect, buf: &mut Buffer) {
 }
 
 /// "ALERTS 12", the scroll position, and the stale mark when the link is down.
-fn title_line(app: &App, theme: Theme) -> Line<'static> {
-    let total = app.visible_count();
+fn title_line(app: &App, theme: Theme, total: usize, first: usize) -> Line<'static> {
     let mut spans = vec![Span::styled(format!("ALERTS {total}"), theme.heading())];
     let page = app.page_rows();
     if total > page {
-        let first = app.first_row(total) + 1;
-        let last = (first - 1 + page).min(total);
+        let last = (first + page).min(total);
+        let first = first + 1;
         spans.push(Span::raw(format!("  rows {first}-{last} of {total}")));
     }
     if !app.query.is_empty() {
