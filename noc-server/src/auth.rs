@@ -86,6 +86,15 @@ impl Auth {
         }
     }
 
+    /// The same tokens with `users` in place of the old ones (a reload of
+    /// the users file).
+    pub fn with_users(&self, users: Vec<User>) -> Self {
+        Auth {
+            users,
+            ..self.clone()
+        }
+    }
+
     /// Reads `[[user]]` entries with `email` and `token` or `token_sha256`.
     pub fn load_users(path: &Path) -> Result<Vec<User>, UsersFileError> {
         let shown = path.display().to_string();

@@ -1,9 +1,11 @@
-//! Command-line flags, each also read from its `NOC_…` environment variable.
+//! Command-line flags, each also read from its `NOC_…` environment
+//! variable; and [`Live`], a setting from a file that SIGHUP may replace.
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use clap::Parser;
@@ -88,6 +90,12 @@ pub struct Cli {
     /// TOML file of site groups (`[groups] Tanzania = ["Kilimanjaro", …]`).
     #[arg(long, env = "NOC_SITES_FILE")]
     pub sites_file: Option<PathBuf>,
+
+    /// TOML file of wall screen profiles by name (`[screen."wall-3"]` with
+    /// `title`, `sites`, `min_severity`, `view`, …), set in the store at
+    /// start and on SIGHUP.
+    #[arg(long, env = "NOC_SCREENS_FILE")]
+    pub screens_file: Option<PathBuf>,
 
     /// Interval of heartbeats and Pings to screens, e.g. `250ms`, `30s`, `2m`;
     /// a screen silent for three intervals is disconnected.
@@ -180,6 +188,28 @@ fn percent_decode(s: &str) -> String {
     url::form_urlencoded::parse(format!("p={s}").as_bytes())
         .next()
         .map_or_else(|| s.to_owned(), |(_, v)| v.into_owned())
+}
+
+/// A setting read from a file (users, site groups) that a reload replaces
+/// whole: readers take the value in force, which a reload never changes
+/// under their feet.
+pub struct Live<T>(RwLock<Arc<T>>);
+
+impl<T> Live<T> {
+    pub fn new(value: T) -> Self {
+        Live(RwLock::new(Arc::new(value)))
+    }
+
+    /// The value in force.
+    pub fn get(&self) -> Arc<T> {
+        // Replaced whole under the lock, so a poisoned one is consistent.
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Puts `value` in force.
+    pub fn set(&self, value: T) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(value);
+    }
 }
 
 fn parse_interval(s: &str) -> Result<Duration, String> {

@@ -1,15 +1,19 @@
 //! `--demo`: made-up but plausible alerts from a few sites, some resolving,
-//! so that a first look shows a living screen.
+//! so that a first look shows a living screen; the sites' countries as site
+//! groups (unless `--sites-file` is given); and two screen profiles,
+//! `wall-1` and `wall-2`, to try `noc-tui --name wall-1`.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use noc_shared::{EventKind, Severity};
+use noc_shared::{Bell, EventKind, Profile, ProfileView, Severity};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use tokio_util::sync::CancellationToken;
 
 use crate::change::{Actor, AlertInput};
+use crate::sites::SiteGroups;
 use crate::writer::Writer;
 
 const SITES: [(&str, &str); 6] = [
@@ -20,6 +24,49 @@ const SITES: [(&str, &str); 6] = [
     ("Entebbe", "ebb"),
     ("Nairobi", "nbo"),
 ];
+
+/// The demo sites by country.
+const COUNTRIES: [(&str, &[&str]); 3] = [
+    ("Tanzania", &["Kilimanjaro", "Serengeti", "Dar es Salaam"]),
+    ("Uganda", &["Kampala", "Entebbe"]),
+    ("Kenya", &["Nairobi"]),
+];
+
+/// The demo's site groups: Tanzania, Uganda and Kenya.
+pub fn groups() -> SiteGroups {
+    SiteGroups::new(
+        COUNTRIES
+            .iter()
+            .map(|(country, sites)| {
+                let sites = sites.iter().map(|s| (*s).to_owned()).collect();
+                ((*country).to_owned(), sites)
+            })
+            .collect::<HashMap<_, _>>(),
+    )
+}
+
+/// The demo's screen profiles, set at start as a screens file would:
+/// `wall-1` shows Tanzania's problems from `warning` up as a board;
+/// `wall-2` rotates between list and board for Uganda and Kenya.
+pub fn profiles() -> Vec<(String, Profile)> {
+    let wall_1 = Profile {
+        title: Some("Tanzania NOC".into()),
+        sites: Some(vec!["Tanzania".into()]),
+        min_severity: Some(Severity::Warning),
+        view: Some(ProfileView::Board),
+        hide_acked: Some(true),
+        bell: Some(Bell::At(Severity::Critical)),
+        ..Profile::default()
+    };
+    let wall_2 = Profile {
+        title: Some("Uganda and Kenya".into()),
+        sites: Some(vec!["Uganda".into(), "Kenya".into()]),
+        view: Some(ProfileView::Rotate),
+        rotate: Some("20s".into()),
+        ..Profile::default()
+    };
+    vec![("wall-1".into(), wall_1), ("wall-2".into(), wall_2)]
+}
 
 const PROBLEMS: [(Severity, &str, &str); 10] = [
     (Severity::Critical, "sw-01", "Core switch unreachable"),

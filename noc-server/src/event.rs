@@ -1,7 +1,8 @@
 //! A committed change as screens receive it: the [`Event`], its wire
 //! [`Frame`] (serialized and framed once for every screen), and the
 //! [`Publish`] seam through which the write path and the PostgreSQL
-//! follower hand events to the hub without knowing it.
+//! follower hand events to the hub without knowing it; and [`ScreenNews`]
+//! with its [`Announce`] seam, the same for profile changes and identify.
 
 use bytes::Bytes;
 use noc_shared::{
@@ -139,4 +140,25 @@ impl Frame {
                 .as_ref()
                 .is_some_and(|(site, severity)| filter.matches_key(site, *severity))
     }
+}
+
+/// News for the screens of one name, which the profile set turns into
+/// what they receive. Carries names only: the profile itself is read from
+/// the store, so every instance ends with what was committed last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScreenNews {
+    /// The stored profile of this screen name was set or removed.
+    Profile(String),
+    /// Every screen of this name shows its name (`{"event":"identify"}`).
+    Identify(String),
+    /// News may have been missed (the PostgreSQL listener was lost): read
+    /// every profile again.
+    Resync,
+}
+
+/// Where screen news goes: the profile set, in this process. The
+/// PostgreSQL profile follower holds an `Arc<dyn Announce>`, never the set.
+pub trait Announce: Send + Sync {
+    /// Never blocks; news is handled in the order it is announced.
+    fn announce(&self, news: ScreenNews);
 }

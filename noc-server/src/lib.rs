@@ -14,7 +14,9 @@
 //!   webhook, REST API, Alertmanager webhook, WebSocket admission, health,
 //!   metrics, the browser screen; extractors and the JSON body.
 //! - [`error`]: [`error::ApiError`], the one error of the HTTP boundary.
-//! - [`demo`]: `--demo`'s made-up alerts, through the writer.
+//! - [`reload`]: SIGHUP reads the users, sites and screens files again.
+//! - [`demo`]: `--demo`'s made-up alerts through the writer, its site
+//!   groups and profiles.
 //! - [`writeback`]: operators' actions told to the source the alert came
 //!   from: the Zabbix and Alertmanager clients.
 //! - [`silencing`]: the silence clock: when a silence starts or ends,
@@ -22,6 +24,9 @@
 //! - [`screen`]: a wall screen's connection once admitted: its state
 //!   machine, its IO, heartbeats and `rtt_ms`, its rate limit, close codes;
 //!   and the list of connected screens.
+//! - [`profiles`]: screen profiles by name, one set kept in the store
+//!   (screens file and API), their validation, and the notices that carry
+//!   a change (or an identify) to the screens of that name.
 //! - [`writer`]: the single writer task: group commit, then publish;
 //!   [`writer::Writer::ingest`] is the one way down for every sender.
 //! - [`hub`]: the fan-out: offer each event only to the screens that want
@@ -29,7 +34,7 @@
 //! - [`outlet`]: a screen's outgoing bytes: written straight to its socket
 //!   from the hub's task when nothing waits, queued (in order) otherwise.
 //! - [`store`]: durable storage behind the [`store::Store`] trait (SQLite,
-//!   PostgreSQL and its follower).
+//!   PostgreSQL and its followers of events and screen news).
 //! - [`sources`]: monitoring systems: the sources file, their tokens and
 //!   when each was last heard; their own webhook bodies (Alertmanager,
 //!   Grafana) mapped to alert changes, purely.
@@ -41,7 +46,10 @@
 //!   [`change::Action`]), and the pure [`change::apply`] (the life of an
 //!   alert: order, expiry, ownership, acks, notes) and history's `changes`.
 //! - [`event`]: a committed [`event::Event`], its [`event::Frame`]
-//!   (serialized and framed once), and the [`event::Publish`] seam.
+//!   (serialized and framed once), and the [`event::Publish`] seam; screen
+//!   news and its [`event::Announce`] seam.
+//! - [`config`] also holds [`config::Live`], a file's value a reload
+//!   replaces.
 //! - [`auth`], [`sites`]: tokens and users; site groups.
 //! - [`socket`], [`tls`]: plain TCP connections whose write side the hub
 //!   can share; HTTPS and WSS without a proxy.
@@ -67,7 +75,12 @@
 //!   their rows: `store/silences.rs`; `silenced_by` on every write:
 //!   `store/sql.rs` calling [`silence::mark`]; starts and ends on the
 //!   clock: [`silencing`]; the API: `routes/silences.rs`.
-//! - Several instances on one PostgreSQL: `store/postgres.rs`.
+//! - Several instances on one PostgreSQL: `store/postgres.rs`; their
+//!   profile news: `store/news.rs`.
+//! - A screen's profile: set through `routes/screens.rs` → [`profiles`]
+//!   → [`store`]; followed by the screen in `screen/connection.rs`, its
+//!   filter in `screen/profile.rs`; the screens file: `profiles/file.rs`;
+//!   SIGHUP: [`reload`].
 //! - Shutdown and its 5 s: [`server`].
 
 pub mod auth;
@@ -79,6 +92,8 @@ pub mod event;
 pub mod hub;
 pub mod metrics;
 pub mod outlet;
+pub mod profiles;
+pub mod reload;
 pub mod routes;
 pub mod screen;
 pub mod server;

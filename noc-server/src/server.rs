@@ -20,10 +20,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::Auth;
-use crate::config::{Cli, Secret, redact_url, scrub_password};
-use crate::event::Publish;
+use crate::config::{Cli, Live, Secret, redact_url, scrub_password};
+use crate::event::{Announce, Publish};
 use crate::hub::Hub;
 use crate::metrics::Metrics;
+use crate::profiles::{self, Profiles};
+use crate::reload::{self, Reloader};
 use crate::routes::{self, AppState, Shared, normalize_origin};
 use crate::screen::{ScreenContext, Screens};
 use crate::sites::SiteGroups;
@@ -66,10 +68,12 @@ pub async fn run(
         Some(path) => sources::file::load(path).map_err(anyhow::Error::msg)?,
         None => Vec::new(),
     }));
-    let groups = Arc::new(match &cli.sites_file {
+    let groups = Arc::new(Live::new(match &cli.sites_file {
         Some(path) => SiteGroups::load(path)?,
+        // The demo's sites come with their countries.
+        None if cli.demo => demo::groups(),
         None => SiteGroups::default(),
-    });
+    }));
     let store = store::open(&cli.database).await.map_err(|e| {
         // The driver's error may quote the URL: neither shows its password.
         anyhow::anyhow!(
@@ -85,9 +89,16 @@ pub async fn run(
     let follower = store.clone().follower();
     let local = follower.is_none().then(|| hub.clone() as Arc<dyn Publish>);
     let (writer, writer_task) = Writer::start(store.clone(), local, metrics.clone());
+    let profiles = start_profiles(&cli, &store).await?;
     let tasks = TaskTracker::new();
     if let Some(follow) = follower {
         tasks.spawn(follow(hub.clone(), shutdown.clone()));
+    }
+    if let Some(follow) = store.clone().news_follower() {
+        tasks.spawn(follow(
+            profiles.clone() as Arc<dyn Announce>,
+            shutdown.clone(),
+        ));
     }
     if cli.demo {
         tasks.spawn(demo::run(writer.clone(), shutdown.clone()));
@@ -102,15 +113,22 @@ pub async fn run(
         hub,
         screens: Screens::new(metrics.clone()),
         groups: groups.clone(),
+        profiles: profiles.clone(),
         heartbeat: cli.heartbeat_interval,
         limits: cli.limits.clone(),
         shutdown: shutdown.clone(),
     });
+    let auth = Arc::new(Live::new(Auth::new(
+        &ingest_token,
+        cli.viewer_token.as_ref(),
+        users,
+    )));
+    tasks.spawn(reloader(&cli, &auth, &groups, &profiles).on_sighup(shutdown.clone()));
     let state = AppState::new(Shared {
         store,
         writer,
         screen,
-        auth: Arc::new(Auth::new(&ingest_token, cli.viewer_token.as_ref(), users)),
+        auth,
         sources,
         groups,
         metrics,
@@ -153,6 +171,43 @@ pub async fn run(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The profile set, once the screens file (and the demo's profiles) are in
+/// the store.
+async fn start_profiles(cli: &Cli, store: &Arc<dyn store::Store>) -> anyhow::Result<Arc<Profiles>> {
+    if cli.demo {
+        store.put_profiles(&demo::profiles()).await?;
+    }
+    if let Some(path) = &cli.screens_file {
+        let set = profiles::put_file(&**store, path)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        tracing::info!(file = %path.display(), profiles = set.len(), "screens file read");
+    }
+    // Without a news follower, nothing else tells this instance's screens.
+    let local = store.clone().news_follower().is_none();
+    Ok(Profiles::start(store.clone(), local).await?)
+}
+
+/// The files SIGHUP reads again.
+fn reloader(
+    cli: &Cli,
+    auth: &Arc<Live<Auth>>,
+    groups: &Arc<Live<SiteGroups>>,
+    profiles: &Arc<Profiles>,
+) -> Reloader {
+    let mut files = Reloader::default();
+    if let Some(path) = &cli.users_file {
+        files.add(path, reload::UsersFile(auth.clone()));
+    }
+    if let Some(path) = &cli.sites_file {
+        files.add(path, reload::SitesFile(groups.clone()));
+    }
+    if let Some(path) = &cli.screens_file {
+        files.add(path, reload::ScreensFile(profiles.clone()));
+    }
+    files
 }
 
 /// Serves `app` on `listener` until `shutdown`, then waits for in-flight

@@ -97,6 +97,7 @@ pub async fn list(
     };
     let filter = state
         .groups
+        .get()
         .filter(param("site").and_then(parse_site_list), min_severity);
     let query = ListQuery {
         filter,

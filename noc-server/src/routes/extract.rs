@@ -33,7 +33,7 @@ fn authorize<T>(
     state: &AppState,
     check: impl FnOnce(&Auth, Option<&str>) -> Option<T>,
 ) -> Result<T, ApiError> {
-    check(&state.auth, bearer(&parts.headers)).ok_or(ApiError::Unauthorized)
+    check(&state.auth.get(), bearer(&parts.headers)).ok_or(ApiError::Unauthorized)
 }
 
 /// The source that `--ingest-token` stands for.
@@ -50,7 +50,7 @@ impl FromRequestParts<AppState> for Ingest {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(&parts.headers);
         // Both are compared whatever the token, in constant time.
-        let (ingest, named) = (state.auth.is_ingest(token), state.sources.find(token));
+        let (ingest, named) = (state.auth.get().is_ingest(token), state.sources.find(token));
         match (named, ingest) {
             (Some(source), _) => Ok(Ingest(Actor::Source(source.name.clone()), Some(source))),
             (None, true) => Ok(Ingest(Actor::Source(INGEST_SOURCE.to_owned()), None)),

@@ -3,6 +3,7 @@
 //! extract, validate, call down (the writer, the store, the screen), answer.
 //!
 //! - `alerts`: the webhook, the REST API and the screens list.
+//! - `screens`: screen profiles by name, and identify.
 //! - `alertmanager`: the Alertmanager and Grafana webhook.
 //! - `silences`: make, list, read and end silences.
 //! - `ws`: admission of a WebSocket screen (the connection itself is
@@ -16,6 +17,7 @@ mod alerts;
 mod extract;
 mod health;
 mod page;
+mod screens;
 mod silences;
 mod upgrade;
 mod ws;
@@ -26,12 +28,13 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::Auth;
+use crate::config::Live;
 use crate::metrics::Metrics;
 use crate::screen::ScreenContext;
 use crate::sites::SiteGroups;
@@ -67,10 +70,12 @@ pub struct Shared {
     pub writer: Writer,
     /// What each screen's connection is given once admitted.
     pub screen: Arc<ScreenContext>,
-    pub auth: Arc<Auth>,
+    /// Replaced by a reload of the users file.
+    pub auth: Arc<Live<Auth>>,
     /// The sources of `--sources-file` and when each was last heard.
     pub sources: Arc<Sources>,
-    pub groups: Arc<SiteGroups>,
+    /// Replaced by a reload of the sites file.
+    pub groups: Arc<Live<SiteGroups>>,
     pub metrics: Metrics,
     pub max_body: usize,
     /// Lower-cased origins allowed to open the WebSocket; empty allows all.
@@ -109,6 +114,11 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/silences/{id}",
             get(silences::get_one).delete(silences::delete),
         )
+        .route(
+            "/api/v1/screens/{name}/profile",
+            put(screens::put_profile).delete(screens::delete_profile),
+        )
+        .route("/api/v1/screens/{name}/identify", post(screens::identify))
         .route("/ws/alerts", get(ws::ws_alerts))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))

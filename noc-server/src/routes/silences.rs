@@ -27,10 +27,10 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Silence>), ApiError> {
     let now = now();
-    let input =
-        SilenceInput::from_json(&body, now, &state.groups).map_err(ApiError::Unprocessable)?;
+    let groups = state.groups.get();
+    let input = SilenceInput::from_json(&body, now, &groups).map_err(ApiError::Unprocessable)?;
     let stored = StoredSilence {
-        site_groups: silence::groups_named(&input.matchers, &state.groups),
+        site_groups: silence::groups_named(&input.matchers, &groups),
         silence: Silence {
             id: silence::new_id(),
             matchers: input.matchers,

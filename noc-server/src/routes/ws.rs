@@ -37,7 +37,7 @@ pub async fn ws_alerts(
         .get("token")
         .map(String::as_str)
         .or_else(|| bearer(headers));
-    if !state.auth.may_view(token) {
+    if !state.auth.get().may_view(token) {
         return Err(ApiError::Unauthorized);
     }
     check_origin(&state, headers)?;
@@ -45,7 +45,7 @@ pub async fn ws_alerts(
         ApiError::BadRequest(format!("{e}: /ws/alerts takes a WebSocket connection"))
     })?;
     let min_severity = min_severity_param(params.get("min_severity").map(String::as_str))?;
-    let filter = state.groups.filter(
+    let filter = state.groups.get().filter(
         params.get("sites").and_then(|s| parse_site_list(s)),
         min_severity,
     );

@@ -1,7 +1,7 @@
 //! One screen's connection as a state machine. It sends the snapshot, then
 //! `select!`s over its outlet (the hub left bytes, or the screen lagged),
-//! the socket (subscribe, pongs), the heartbeat tick and the shutdown
-//! token, until the screen or the server ends it.
+//! the socket (subscribe, pongs), its profile's notices, the heartbeat
+//! tick and the shutdown token, until the screen or the server ends it.
 //!
 //! How it ends, in close codes (RFC 6455): 1000 for a screen silent for
 //! three heartbeat intervals, 1001 on shutdown, 1008 for a screen that
@@ -14,18 +14,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use noc_shared::{ClientMessage, ServerMessage, Severity, SiteFilter, Snapshot, SnapshotReason};
+use noc_shared::{
+    ClientMessage, Profile, ServerMessage, Severity, SiteFilter, Snapshot, SnapshotReason,
+};
+use tokio::sync::broadcast::Receiver;
+use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, interval_at, timeout};
 use tungstenite::protocol::CloseFrame;
 use tungstenite::{Error as WsError, Message};
 
 use super::heartbeat::{Unanswered, ping_seconds};
 use super::io::{Broken, Sink, Ws};
+use super::profile::{effective, next_notice};
 use super::rate::{RateLimit, Verdict};
 use super::registry::ScreenHandle;
 use super::{ScreenContext, check_site_count};
 use crate::event::text_frame;
 use crate::hub::Subscription;
+use crate::profiles::Notice;
 use crate::store::SNAPSHOT_LIMIT;
 
 /// Close codes (RFC 6455).
@@ -64,12 +70,26 @@ impl From<Broken> for End {
     }
 }
 
+/// Who a screen is and what it shows: its own filter, its profile, and
+/// the two combined.
+pub struct View {
+    /// The `client` name; a screen without one has no profile.
+    pub name: Option<Box<str>>,
+    /// The screen's own filter (query, `subscribe`).
+    pub own: SiteFilter,
+    /// The filter in force: `own` with the profile's sites and severity.
+    pub filter: SiteFilter,
+    pub profile: Option<Profile>,
+    /// Profile notices, for a screen with a name.
+    pub notices: Option<Receiver<Notice>>,
+}
+
 pub struct Connection {
     ctx: Arc<ScreenContext>,
     screen: ScreenHandle,
     sub: Subscription,
     sink: Sink,
-    filter: SiteFilter,
+    view: View,
     last_heard: Instant,
     unanswered: Unanswered,
     rate: RateLimit,
@@ -80,7 +100,7 @@ impl Connection {
         ctx: Arc<ScreenContext>,
         screen: ScreenHandle,
         sub: Subscription,
-        filter: SiteFilter,
+        view: View,
         sink: Sink,
     ) -> Self {
         let rate = RateLimit::new(ctx.limits.max_client_rate, Instant::now());
@@ -89,7 +109,7 @@ impl Connection {
             screen,
             sub,
             sink,
-            filter,
+            view,
             last_heard: Instant::now(),
             unanswered: Unanswered::default(),
             rate,
@@ -172,6 +192,9 @@ impl Connection {
                     Some(Err(e)) => return Err(read_error(&e)),
                     Some(Ok(message)) => Box::pin(self.on_message(message)).await?,
                 },
+                notice = next_notice(&mut self.view.notices) => {
+                    Box::pin(self.on_notice(notice)).await?;
+                }
                 _ = tick.tick() => Box::pin(self.heartbeat(ws)).await?,
             }
         }
@@ -203,7 +226,8 @@ impl Connection {
     /// events it does not hold. The outlet is paused already (new, lagged
     /// or resubscribed), so no event slips in before it.
     async fn send_snapshot(&mut self, reason: SnapshotReason) -> Result<(), End> {
-        let snapshot = match self.ctx.store.snapshot(&self.filter, SNAPSHOT_LIMIT).await {
+        let filter = &self.view.filter;
+        let snapshot = match self.ctx.store.snapshot(filter, SNAPSHOT_LIMIT).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read a snapshot for a screen");
@@ -218,12 +242,12 @@ impl Connection {
         let message = ServerMessage::Snapshot(Snapshot {
             reason,
             seq,
-            sites: self.filter.sites().map(<[String]>::to_vec),
-            min_severity: self.filter.min_severity(),
+            sites: self.view.filter.sites().map(<[String]>::to_vec),
+            min_severity: self.view.filter.min_severity(),
             heartbeat_ms: u64::try_from(self.ctx.heartbeat.as_millis()).unwrap_or(u64::MAX),
             alerts: snapshot.alerts,
             truncated: snapshot.truncated,
-            profile: None,
+            profile: self.view.profile.clone(),
         });
         self.sub.outlet().resume(text_frame(message.to_json()), seq);
         self.flush().await
@@ -294,24 +318,79 @@ impl Connection {
         }
     }
 
-    /// Replaces the filter and answers with its snapshot; a filter over the
+    /// Replaces the screen's own filter and answers with its snapshot (the
+    /// profile's sites and severity, if any, still win); a filter over the
     /// site limit is refused and the old one stays.
     async fn subscribe(
         &mut self,
         sites: Vec<String>,
         min_severity: Option<Severity>,
     ) -> Result<(), End> {
-        let min = min_severity.unwrap_or(self.filter.min_severity());
-        let filter = self.ctx.groups.filter(Some(sites), min);
-        if let Err(message) = check_site_count(&self.ctx.limits, &filter) {
+        let min = min_severity.unwrap_or(self.view.own.min_severity());
+        let own = self.ctx.groups.get().filter(Some(sites), min);
+        if let Err(message) = check_site_count(&self.ctx.limits, &own) {
             return self.send_error(message).await;
         }
-        self.sub.outlet().pause();
-        self.filter = filter;
-        self.sub.set_filter(self.filter.clone());
-        self.screen
-            .set_sites(self.filter.sites().map(<[String]>::to_vec));
+        self.view.own = own;
+        self.refilter();
         self.send_snapshot(SnapshotReason::Subscribe).await
+    }
+
+    /// Puts the filter of the screen's own and its profile in force. The
+    /// outlet is paused until the snapshot that must follow.
+    fn refilter(&mut self) {
+        self.sub.outlet().pause();
+        let groups = self.ctx.groups.get();
+        self.view.filter = effective(&groups, &self.view.own, self.view.profile.as_ref());
+        self.sub.set_filter(self.view.filter.clone());
+        self.screen
+            .set_sites(self.view.filter.sites().map(<[String]>::to_vec));
+    }
+
+    /// A profile notice: this screen's profile changed, or it is to
+    /// identify itself. Notices for other names pass by.
+    async fn on_notice(&mut self, notice: Result<Notice, RecvError>) -> Result<(), End> {
+        let Some(me) = self.view.name.as_deref() else {
+            return Ok(());
+        };
+        match notice {
+            Ok(Notice::Identify { name }) if *name == *me => {
+                self.send(ServerMessage::Identify).await
+            }
+            Ok(Notice::Profile { name, profile }) if *name == *me => {
+                self.follow_profile(profile).await
+            }
+            Ok(_) => Ok(()),
+            // Notices were missed: the set holds the latest profile.
+            Err(RecvError::Lagged(_)) => {
+                let profile = self.ctx.profiles.get(me);
+                if profile == self.view.profile {
+                    return Ok(());
+                }
+                self.follow_profile(profile).await
+            }
+            Err(RecvError::Closed) => {
+                self.view.notices = None;
+                Ok(())
+            }
+        }
+    }
+
+    /// Tells the screen its new profile (`None`: removed), then sends the
+    /// snapshot of the filter that follows from it.
+    async fn follow_profile(&mut self, profile: Option<Profile>) -> Result<(), End> {
+        let message = ServerMessage::Profile {
+            profile: profile.clone(),
+        };
+        self.sub.outlet().send(text_frame(message.to_json()));
+        self.screen.set_profile(
+            profile
+                .as_ref()
+                .and(self.view.name.as_deref().map(str::to_owned)),
+        );
+        self.view.profile = profile;
+        self.refilter();
+        self.send_snapshot(SnapshotReason::Profile).await
     }
 
     /// Closes a silent screen, or sends the heartbeat and a Ping.

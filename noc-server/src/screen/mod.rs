@@ -11,6 +11,7 @@
 //! - `heartbeat`: which heartbeats wait for an answer, so that a pong sets
 //!   `rtt_ms` only from the heartbeat it answers.
 //! - `rate`: the token bucket over what a screen sends.
+//! - `profile`: what a screen's profile does to its filter.
 //! - [`registry`]: the connected screens as `/api/v1/screens` lists them.
 //!
 //! Event frames do not pass through a screen's task: the hub writes them to
@@ -20,6 +21,7 @@
 mod connection;
 mod heartbeat;
 mod io;
+mod profile;
 mod rate;
 pub mod registry;
 
@@ -36,8 +38,9 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::CancellationToken;
 use tungstenite::protocol::{Role, WebSocketConfig};
 
-use crate::config::Limits;
+use crate::config::{Limits, Live};
 use crate::hub::Hub;
+use crate::profiles::Profiles;
 use crate::sites::SiteGroups;
 use crate::store::Store;
 
@@ -58,8 +61,10 @@ pub struct ScreenContext {
     pub hub: Arc<Hub>,
     /// The list `/api/v1/screens` shows; each screen keeps its entry.
     pub screens: Screens,
-    /// Site groups, expanded in a `subscribe`.
-    pub groups: Arc<SiteGroups>,
+    /// Site groups, expanded in a `subscribe` and a profile's sites.
+    pub groups: Arc<Live<SiteGroups>>,
+    /// Profiles by screen name, and the notices of their changes.
+    pub profiles: Arc<Profiles>,
     /// The heartbeat interval; three of them without a sign of life, or
     /// without a write going through, end a screen.
     pub heartbeat: Duration,
@@ -73,6 +78,7 @@ pub struct Admitted {
     /// From the `client` parameter, if given.
     pub name: Option<String>,
     pub addr: SocketAddr,
+    /// The screen's own filter, from its query; its profile may replace it.
     pub filter: SiteFilter,
     /// The shared write half of a plain TCP connection (`None` over TLS).
     pub socket: Option<Arc<OwnedWriteHalf>>,
@@ -97,15 +103,18 @@ pub async fn serve(
             return;
         }
     };
+    // Watching before the profile is read, so no change falls between.
+    let notices = screen.name.as_ref().map(|_| ctx.profiles.watch());
+    let profile = screen.name.as_deref().and_then(|n| ctx.profiles.get(n));
+    let filter = profile::effective(&ctx.groups.get(), &screen.filter, profile.as_ref());
     let handle = ctx.screens.connect(
-        screen.name,
+        screen.name.clone(),
         screen.addr,
-        screen.filter.sites().map(<[String]>::to_vec),
+        filter.sites().map(<[String]>::to_vec),
+        profile.as_ref().and(screen.name.clone()),
     );
     // Subscribed before the snapshot is read, so nothing falls between.
-    let sub = ctx
-        .hub
-        .subscribe(screen.filter.clone(), screen.socket.clone());
+    let sub = ctx.hub.subscribe(filter.clone(), screen.socket.clone());
     let (read, write) = tokio::io::split(TokioIo::new(upgraded));
     let sink = match screen.socket {
         Some(socket) => Sink::Shared(socket),
@@ -115,7 +124,14 @@ pub async fn serve(
     let io = tokio::io::join(read, OutletWriter(sub.outlet().clone()));
     let config = ws_config(&ctx.limits);
     let mut ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
-    let mut conn = Connection::new(ctx, handle, sub, screen.filter, sink);
+    let view = connection::View {
+        name: screen.name.map(String::into_boxed_str),
+        own: screen.filter,
+        filter,
+        profile,
+        notices,
+    };
+    let mut conn = Connection::new(ctx, handle, sub, view, sink);
     conn.run(&mut ws).await;
     drop(slot);
 }

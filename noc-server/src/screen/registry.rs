@@ -23,6 +23,9 @@ pub struct ScreenInfo {
     pub rtt_ms: Option<u64>,
     /// Times this screen fell behind and was resynced.
     pub lagged: u64,
+    /// The name of the profile the screen follows (its own name), `None`
+    /// when it has none.
+    pub profile: Option<String>,
 }
 
 /// Every connected screen, by connection id.
@@ -54,6 +57,7 @@ impl Screens {
         name: Option<String>,
         addr: SocketAddr,
         sites: Option<Vec<String>>,
+        profile: Option<String>,
     ) -> ScreenHandle {
         let id = self
             .next_id
@@ -67,6 +71,7 @@ impl Screens {
             last_seen_at: now,
             rtt_ms: None,
             lagged: 0,
+            profile,
         };
         self.lock().insert(id, info);
         if let Some(m) = &self.metrics {
@@ -109,6 +114,10 @@ impl ScreenHandle {
 
     pub fn set_sites(&self, sites: Option<Vec<String>>) {
         self.update(|i| i.sites = sites);
+    }
+
+    pub fn set_profile(&self, profile: Option<String>) {
+        self.update(|i| i.profile = profile);
     }
 
     pub fn lagged(&self) {

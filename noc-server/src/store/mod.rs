@@ -5,22 +5,25 @@
 //! [`crate::change::apply`], so every backend behaves alike; backends only
 //! load and save rows, number the events and commit.
 
+mod news;
 mod postgres;
+mod profiles;
 mod rows;
 pub mod silences;
 mod sql;
 mod sqlite;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use noc_shared::{Alert, HistoryEntry, Silence, SilenceState, SiteFilter};
+use noc_shared::{Alert, HistoryEntry, Profile, Silence, SilenceState, SiteFilter};
 use tokio_util::sync::CancellationToken;
 
 use crate::change::{Outcome, WriteError, WriteOp};
-use crate::event::Publish;
+use crate::event::{Announce, Publish};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -75,6 +78,13 @@ pub type BatchResult = Vec<Result<Vec<Outcome>, WriteError>>;
 /// store, until the token is cancelled.
 pub type Follower = Box<
     dyn FnOnce(Arc<dyn Publish>, CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send>>
+        + Send,
+>;
+
+/// A task that announces every instance's screen news (profile changes,
+/// identify) in this instance, until the token is cancelled.
+pub type NewsFollower = Box<
+    dyn FnOnce(Arc<dyn Announce>, CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send>>
         + Send,
 >;
 
@@ -158,6 +168,34 @@ pub trait Store: Send + Sync + 'static {
     /// publishes every instance's events in this instance, in seq order. `None` (the default) means this process is the only writer,
     /// and the writer publishes what it commits.
     fn follower(self: Arc<Self>) -> Option<Follower> {
+        None
+    }
+
+    /// Every stored screen profile, by screen name.
+    async fn profiles(&self) -> Result<BTreeMap<String, Profile>, StoreError>;
+
+    /// The stored profile of the screens named `name`.
+    async fn profile(&self, name: &str) -> Result<Option<Profile>, StoreError>;
+
+    /// Sets each of `profiles` (a PUT: one; the screens file: every name it
+    /// holds) in one transaction, and tells the other instances.
+    async fn put_profiles(&self, profiles: &[(String, Profile)]) -> Result<(), StoreError>;
+
+    /// Removes `name`'s profile and tells the other instances; false when
+    /// there was none.
+    async fn delete_profile(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Tells every instance sharing the store that the screens named `name`
+    /// are to identify themselves. A store of one instance has no one to
+    /// tell.
+    async fn identify(&self, _name: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// For a store shared by several instances: the task that announces
+    /// every instance's screen news here. `None` (the default): the
+    /// profile set announces its own changes.
+    fn news_follower(self: Arc<Self>) -> Option<NewsFollower> {
         None
     }
 }

@@ -7,19 +7,23 @@
 //! table by `seq` and publishes them in its own process, so a screen on any instance sees
 //! every instance's alerts in one global order.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use noc_shared::{Alert, EventKind, EventReason, HistoryEntry, Note, Severity, SiteFilter};
+use noc_shared::{
+    Alert, EventKind, EventReason, HistoryEntry, Note, Profile, Severity, SiteFilter,
+};
 use noc_shared::{Silence, SilenceState};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres};
 use tokio_util::sync::CancellationToken;
 
+use super::news::{self, NewsNotice};
 use super::silences::{RulesCache, StoredSilence};
-use super::{BatchResult, Follower, ListQuery, Store, StoreError, StoreSnapshot};
+use super::{BatchResult, Follower, ListQuery, NewsFollower, Store, StoreError, StoreSnapshot};
 use crate::change::WriteOp;
 use crate::event::{Event, Publish};
 
@@ -30,6 +34,7 @@ super::sql::sql_backend!(
     PgConnection,
     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
 );
+super::profiles::profile_sql!(Postgres);
 
 super::silences::silence_sql!(Postgres, PgConnection);
 super::silences::silence_writes!(Postgres);
@@ -378,6 +383,46 @@ impl Store for PostgresStore {
     fn follower(self: Arc<Self>) -> Option<Follower> {
         Some(Box::new(move |hub, shutdown| {
             Box::pin(self.follow(hub, shutdown))
+        }))
+    }
+
+    async fn profiles(&self) -> Result<BTreeMap<String, Profile>, StoreError> {
+        load_profiles(&self.pool).await
+    }
+
+    async fn profile(&self, name: &str) -> Result<Option<Profile>, StoreError> {
+        load_profile(&self.pool, name).await
+    }
+
+    async fn put_profiles(&self, profiles: &[(String, Profile)]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        save_profiles(&mut tx, profiles).await?;
+        for (name, _) in profiles {
+            news::notify(&mut tx, NewsNotice::Profile, name).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_profile(&self, name: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let removed = remove_profile(&mut tx, name).await?;
+        news::notify(&mut tx, NewsNotice::Profile, name).await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    async fn identify(&self, name: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        news::notify(&mut tx, NewsNotice::Identify, name).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    fn news_follower(self: Arc<Self>) -> Option<NewsFollower> {
+        let pool = self.pool.clone();
+        Some(Box::new(move |to, shutdown| {
+            Box::pin(news::follow(pool, to, shutdown))
         }))
     }
 }

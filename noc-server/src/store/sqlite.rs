@@ -4,8 +4,10 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
-use noc_shared::{Alert, HistoryEntry, SiteFilter};
+use noc_shared::{Alert, HistoryEntry, Profile, SiteFilter};
 use noc_shared::{Silence, SilenceState};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
@@ -21,6 +23,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 // A SQLite read transaction sees one moment of the database by itself.
 super::sql::sql_backend!(Sqlite, SqliteConnection, "");
+super::profiles::profile_sql!(Sqlite);
 
 /// Alerts in one SQLite file.
 pub struct SqliteStore {
@@ -137,5 +140,27 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn profiles(&self) -> Result<BTreeMap<String, Profile>, StoreError> {
+        load_profiles(&self.pool).await
+    }
+
+    async fn profile(&self, name: &str) -> Result<Option<Profile>, StoreError> {
+        load_profile(&self.pool, name).await
+    }
+
+    async fn put_profiles(&self, profiles: &[(String, Profile)]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        save_profiles(&mut tx, profiles).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_profile(&self, name: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let removed = remove_profile(&mut tx, name).await?;
+        tx.commit().await?;
+        Ok(removed)
     }
 }
