@@ -7,6 +7,8 @@
 #
 #   scripts/demo.sh                      # all sites
 #   scripts/demo.sh --sites Kilimanjaro  # any noc-tui flag is passed on
+#   scripts/demo.sh --sites Tanzania     # the demo's groups: Tanzania, Uganda, Kenya
+#   scripts/demo.sh --name wall-1        # follows the demo profile wall-1
 #   NOC_DEMO_LISTEN=127.0.0.1:9090 scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

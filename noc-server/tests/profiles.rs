@@ -424,3 +424,25 @@ async fn a_put_on_one_instance_reaches_a_screen_on_the_other() {
     a.stop().await;
     b.stop_and_drop_database().await;
 }
+
+#[tokio::test]
+async fn the_demo_has_its_countries_and_two_profiles() {
+    let server = TestServer::start(&["--demo"]).await;
+    let mut country = Screen::connect(&server.ws_url("sites=Uganda")).await;
+    let snapshot = country.snapshot().await;
+    assert_eq!(
+        snapshot.sites,
+        Some(vec!["Kampala".to_owned(), "Entebbe".to_owned()])
+    );
+    let mut wall = Screen::connect(&server.ws_url("client=wall-1")).await;
+    let snapshot = wall.snapshot().await;
+    let profile = snapshot.profile.expect("the demo's wall-1");
+    assert_eq!(profile.title.as_deref(), Some("Tanzania NOC"));
+    let tanzania = ["Kilimanjaro", "Serengeti", "Dar es Salaam"].map(String::from);
+    assert_eq!(snapshot.sites, Some(tanzania.to_vec()));
+    assert!(snapshot.alerts.iter().all(|a| tanzania.contains(&a.site)));
+    let mut other = Screen::connect(&server.ws_url("client=wall-2")).await;
+    let profile = other.snapshot().await.profile.expect("the demo's wall-2");
+    assert_eq!(profile.rotate_every(), Some(Duration::from_secs(20)));
+    server.stop_and_drop_database().await;
+}

@@ -1,10 +1,9 @@
 //! The embedded SQLite backend: created on first run, WAL journal, and
 //! `synchronous = FULL` so that a commit is on disk before a 2xx answer.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
-
-use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use noc_shared::{Alert, HistoryEntry, Profile, SiteFilter};
