@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::cli::{Config, WS_PATH};
+use crate::net::describe_tls_error;
 
 /// How long one request may take before it is reported as failed.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -252,16 +253,30 @@ fn status_words(status: StatusCode, said: &str) -> String {
     }
 }
 
-/// A transport error without reqwest's nesting of sources spelled out.
+/// A transport error in words: a TLS failure as the WebSocket says it
+/// (with the fix, e.g. `--ca-file`), anything else as its chain of causes.
 fn reqwest_words(e: &reqwest::Error) -> String {
     let mut words = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(inner) = source {
+        if let Some(tls) = rustls_in(inner) {
+            return describe_tls_error(tls);
+        }
         words.push_str(": ");
         words.push_str(&inner.to_string());
         source = inner.source();
     }
     words
+}
+
+/// The rustls error in `error`, which the connector wraps in an io::Error
+/// or two (whose `source` skips what they wrap).
+fn rustls_in<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let inner = error.downcast_ref::<std::io::Error>()?.get_ref()?;
+    rustls_in(inner)
 }
 
 /// The HTTP base of a WebSocket URL: `ws://h/noc/ws/alerts?…` →

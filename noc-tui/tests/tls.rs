@@ -316,3 +316,63 @@ async fn a_ca_in_the_systems_store_is_trusted_without_ca_file() {
     terminate(&mut child).await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn actions_go_over_https_trusting_what_the_websocket_trusts() {
+    let cert = local_certificate();
+    let users = cert.dir.path().join("users.toml");
+    std::fs::write(
+        &users,
+        "[[user]]\nemail = \"irene@noc.example\"\ntoken = \"t\"\n",
+    )
+    .expect("users file");
+    let (cert_path, key_path) = (cert.cert(), cert.key());
+    let server = Server::start(&[
+        "--tls-cert",
+        path(&cert_path),
+        "--tls-key",
+        path(&key_path),
+        "--users-file",
+        path(&users),
+    ])
+    .await
+    .trusting(&cert.pem);
+    server.post(&alert("tls-ack", "Kilimanjaro", "high")).await;
+    let url = format!("https://localhost:{}", server.addr.port());
+    let api = |extra: &[&str]| {
+        let mut argv = vec!["noc-tui", "--url", &url, "--user-token", "t"];
+        argv.extend_from_slice(extra);
+        let config = noc_tui::Config::from_cli(<noc_tui::Cli as clap::Parser>::parse_from(argv))
+            .expect("flags");
+        let ws = config.urls[0].to_string();
+        (noc_tui::api::ApiClient::new(&config).expect("client"), ws)
+    };
+    let ack = noc_tui::api::Request::Ack {
+        id: "tls-ack".into(),
+        note: None,
+        expires_in: None,
+    };
+    // With the --ca-file the WebSocket takes, the ack goes through.
+    let (client, ws) = api(&["--ca-file", path(&cert_path)]);
+    let reply = client.send(&ws, ack.clone()).await;
+    assert_eq!(
+        reply,
+        noc_tui::api::Reply::Done {
+            request: ack.clone(),
+            result: Ok(())
+        }
+    );
+    // Without it, the certificate is not trusted, and that is said.
+    let (client, ws) = api(&[]);
+    match client.send(&ws, ack).await {
+        noc_tui::api::Reply::Done {
+            result: Err(why), ..
+        } => {
+            assert!(why.starts_with("cannot reach the server: TLS:"), "{why}");
+            assert!(why.contains("not signed by a trusted CA"), "{why}");
+            assert!(why.contains("--ca-file"), "{why}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    server.stop().await;
+}

@@ -237,7 +237,7 @@ fn describe_ws_error(error: &tungstenite::Error) -> String {
 }
 
 /// A failed TLS handshake, with the likely fix where there is one.
-fn describe_tls_error(error: &rustls::Error) -> String {
+pub(crate) fn describe_tls_error(error: &rustls::Error) -> String {
     use rustls::CertificateError as Cert;
     match error {
         rustls::Error::InvalidCertificate(Cert::UnknownIssuer) => format!(
