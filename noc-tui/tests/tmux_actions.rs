@@ -2,7 +2,8 @@
 //! server: select a row, open it, close it with Esc (the screen stays), ack
 //! it with a note and see `[ACK] irene` on a second screen within a second,
 //! narrow the list with `/`, silence a site for 2 s and see its row leave
-//! and come back, and the action keys of a screen without a user token. Skipped, and says so, without tmux.
+//! and come back, the action keys of a screen without a user token, and a
+//! profile put, an identify and a profile removed through the API. Skipped, and says so, without tmux.
 
 mod common;
 
@@ -232,5 +233,92 @@ async fn s_silences_the_site_for_two_seconds_and_its_row_leaves_and_comes_back()
     );
     assert_eq!(silence["comment"], "core switch swap");
     assert_eq!(silence["created_by"], "irene@sprinttz.example");
+    server.stop().await;
+}
+
+/// A user's request to the server, expecting `status`.
+async fn as_user(server: &Server, method: reqwest::Method, path: &str, body: Option<Value>) -> u16 {
+    let mut request = server
+        .http
+        .request(method, format!("{}{path}", server.base()))
+        .bearer_auth(USER_TOKEN);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    within(path, request.send())
+        .await
+        .expect("request")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_profile_retitles_and_turns_the_screen_and_identify_names_it() {
+    if !Tmux::installed() {
+        skip_or_fail("NOC_REQUIRE_TMUX", "tmux");
+        return;
+    }
+    let server = server().await;
+    let wall = screen(&server, "wall-3", "");
+    wall.wait_for("the list", |s| {
+        s.starts_with("NOC wall-3") && s.contains("ALERTS 2")
+    })
+    .await;
+
+    let profile = serde_json::json!({"title": "Tanzania NOC", "view": "board", "bell": "critical"});
+    let put = as_user(
+        &server,
+        reqwest::Method::PUT,
+        "/api/v1/screens/wall-3/profile",
+        Some(profile),
+    )
+    .await;
+    assert_eq!(put, 200);
+    let board = wall
+        .wait_for("the profile's title and board", |s| {
+            s.starts_with("Tanzania NOC (wall-3)") && s.contains("┌ Kilimanjaro")
+        })
+        .await;
+    assert!(board.contains("SITES 2"), "{board}");
+
+    let asked = Instant::now();
+    let post = as_user(
+        &server,
+        reqwest::Method::POST,
+        "/api/v1/screens/wall-3/identify",
+        None,
+    )
+    .await;
+    assert_eq!(post, 202);
+    let named = wall
+        .wait_for("the name across the screen", |s| s.contains("W A L L - 3"))
+        .await;
+    assert!(
+        !named.contains("SITES 2"),
+        "the name covers the screen:\n{named}"
+    );
+    wall.wait_for("the board again", |s| {
+        s.contains("SITES 2") && !s.contains("W A L L - 3")
+    })
+    .await;
+    let shown = asked.elapsed();
+    assert!(
+        shown >= Duration::from_secs(9) && shown < Duration::from_secs(12),
+        "shown for {shown:?}"
+    );
+
+    // The profile removed: the screen's own settings again.
+    let delete = as_user(
+        &server,
+        reqwest::Method::DELETE,
+        "/api/v1/screens/wall-3/profile",
+        None,
+    )
+    .await;
+    assert_eq!(delete, 204);
+    wall.wait_for("its own title and list", |s| {
+        s.starts_with("NOC wall-3") && s.contains("ALERTS 2")
+    })
+    .await;
     server.stop().await;
 }
