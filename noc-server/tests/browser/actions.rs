@@ -17,6 +17,9 @@ const DRAWER: &str = "const d = document.getElementById('drawer');
     return {
         id: d.dataset.id,
         message: document.getElementById('drawer-message').textContent,
+        description: document.getElementById('drawer-description').textContent,
+        link: (a => a.hidden ? null : [a.href, a.target, a.rel])(document.getElementById('drawer-link')),
+        labels: [...document.querySelectorAll('#drawer-labels > span')].map(s => s.textContent),
         fields,
         elements: d.querySelectorAll('img, b').length,
     };";
@@ -54,7 +57,13 @@ async fn the_drawer_shows_an_alert_and_acknowledges_it() {
                 "critical",
                 "Core switch sw-01 unreachable"
             ),
-            alert("kili-hostile", "Kilimanjaro", "average", HOSTILE),
+            {
+                "id": "kili-hostile", "site": "Kilimanjaro", "severity": "average",
+                "message": HOSTILE, "host": "kili-hostile.example",
+                "description": HOSTILE,
+                "url": "https://zabbix.example/tr_events.php?eventid=1",
+                "labels": { "team": HOSTILE, "zabbix.eventid": "1" },
+            },
         ]))
         .await;
     let browser = Browser::start(&tools).await;
@@ -72,6 +81,25 @@ async fn the_drawer_shows_an_alert_and_acknowledges_it() {
     assert_eq!(shown["fields"]["host"], json!("kili-hostile.example"));
     assert_eq!(shown["fields"]["site"], json!("Kilimanjaro"));
     assert_eq!(shown["fields"]["status"], json!("active"));
+    assert_eq!(
+        shown["description"],
+        json!(HOSTILE),
+        "the description as text"
+    );
+    assert_eq!(
+        shown["link"],
+        json!([
+            "https://zabbix.example/tr_events.php?eventid=1",
+            "_blank",
+            "noopener noreferrer"
+        ]),
+        "the link opens in a new tab that cannot reach back"
+    );
+    assert_eq!(
+        shown["labels"],
+        json!(["team", HOSTILE, "zabbix.eventid", "1"]),
+        "the labels as text"
+    );
     browser.assert_no_dialog().await;
 
     // Another row replaces it.
@@ -158,6 +186,24 @@ async fn the_drawer_shows_an_alert_and_acknowledges_it() {
             ),
         )
         .await;
+
+    // Silence the alert's host for a while, from the drawer.
+    browser.click("#drawer .action-silence").await;
+    browser
+        .type_into(
+            "#drawer .form-silence input[name=comment]",
+            &format!("maintenance window{}", char::from(Key::Enter)),
+        )
+        .await;
+    status(&browser, "the silence's answer", "Silenced host").await;
+    let silences = server.get_json("/api/v1/silences").await;
+    assert_eq!(silences.as_array().map(Vec::len), Some(1), "{silences}");
+    assert_eq!(
+        silences[0]["matchers"],
+        json!([{ "name": "host", "op": "=", "value": "kili-core.example" }])
+    );
+    assert_eq!(silences[0]["comment"], json!("maintenance window"));
+    assert_eq!(silences[0]["created_by"], json!(OPERATOR_EMAIL));
 
     // A second page (a new tab: no token there) shows who acknowledged it.
     let tab = browser.client.new_window(true).await.expect("a new tab");
