@@ -8,7 +8,7 @@
 //! never installs anything itself.
 //!
 //! `cargo test -p noc-server --test browser -- --ignored screenshot` redraws
-//! the docs' `docs/browser-screen.png`, or writes to `$NOC_SCREENSHOT`.
+//! the docs' `docs/browser-*.png`, or writes them to `$NOC_SCREENSHOT_DIR`.
 
 #[path = "browser/actions.rs"]
 mod actions;
@@ -21,6 +21,10 @@ mod harness;
 mod screenshot;
 #[path = "browser/silent.rs"]
 mod silent;
+#[path = "browser/storm.rs"]
+mod storm;
+#[path = "browser/wall.rs"]
+mod wall;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -128,6 +128,7 @@ function scheduleRender() {
 function render() {
   if (frame !== null) cancelAnimationFrame(frame);
   frame = null;
+  const started = performance.now();
   const now = Date.now();
   expireFresh(now);
   const all = [...model.alerts.values()];
@@ -146,6 +147,8 @@ function render() {
   drawScope();
   drawControls();
   window.noc.rendered += 1;
+  const took = performance.now() - started;
+  window.noc.renderMs = { last: took, max: Math.max(took, window.noc.renderMs.max) };
 }
 
 function listTitle(hidden, counts) {
@@ -231,11 +234,17 @@ function pulse() {
 // ---- start ---------------------------------------------------------------
 
 /** The page's own state, for the curious and for the browser tests. */
-window.noc = { model, settings, sound, rendered: 0, profiles: 0 };
+window.noc = { model, settings, sound, rendered: 0, renderMs: { last: 0, max: 0 }, profiles: 0 };
 
 $("alerts").addEventListener("click", (event) => {
   const row = event.target.closest("li[data-id]");
   const alert = row && model.alerts.get(row.dataset.id);
+  if (alert) openDrawer(alert);
+});
+// A board tile opens its site's worst alert.
+$("board").addEventListener("click", (event) => {
+  const tile = event.target.closest(".tile[data-id]");
+  const alert = tile && model.alerts.get(tile.dataset.id);
   if (alert) openDrawer(alert);
 });
 $("alerts").addEventListener("keydown", (event) => {

@@ -145,9 +145,14 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start(tools: &Tools) -> Browser {
+        Browser::start_with(tools, &[]).await
+    }
+
+    /// A session with Chromium flags beyond the usual ones.
+    pub async fn start_with(tools: &Tools, extra: &[&str]) -> Browser {
         let mut driver = Driver::spawn(tools);
         driver.ready().await;
-        let args = vec![
+        let mut args = vec![
             "--headless".to_string(),
             "--no-sandbox".into(),
             "--disable-gpu".into(),
@@ -161,6 +166,7 @@ impl Browser {
             "--window-size=1920,1080".into(),
             format!("--user-data-dir={}", driver.profile.path().display()),
         ];
+        args.extend(extra.iter().map(|a| (*a).to_string()));
         let mut capabilities = Capabilities::new();
         capabilities.insert("browserName".into(), json!("chrome"));
         // A dialog (an alert() an attacker slipped in) must stay open for

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::common::TestServer;
 use crate::common::WAIT;
-use crate::harness::{Browser, Tools, ack, users_file};
+use crate::harness::{Browser, Tools, ack, row, users_file};
 use serde_json::{Value, json};
 
 /// The alerts of the screenshot, a plausible evening on a regional network:
@@ -58,13 +58,13 @@ fn screenshot_alerts() -> Vec<ShotAlert<'static>> {
 /// Draws the documentation's screenshot of the screen. Ignored by plain
 /// `cargo test`; see the top of this file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "redraws docs/browser-screen.png; run with -- --ignored screenshot"]
+#[ignore = "redraws docs/browser-*.png; run with -- --ignored screenshot"]
 async fn screenshot() {
     let Some(tools) = Tools::or_skip() else {
         return;
     };
-    let out = std::env::var_os("NOC_SCREENSHOT").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/browser-screen.png"),
+    let out = std::env::var_os("NOC_SCREENSHOT_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs"),
         PathBuf::from,
     );
     let users_dir = tempfile::tempdir().expect("tempdir");
@@ -76,10 +76,17 @@ async fn screenshot() {
     let body: Vec<Value> = alerts
         .iter()
         .map(|a| {
-            json!({
+            let mut alert = json!({
                 "id": a.id, "site": a.site, "severity": a.severity,
                 "host": a.host, "message": a.message, "source": "zabbix",
-            })
+            });
+            if a.id == "zbx-48213" {
+                // The one the drawer shows: with everything part two adds.
+                alert["description"] = json!("Interface Gi0/1 down since 19:39; 120 customers behind it. ICMP and SNMP both silent; last config change 2 days ago.");
+                alert["url"] = json!("https://zabbix.dc1.example/tr_events.php?triggerid=1771&eventid=48213");
+                alert["labels"] = json!({ "team": "core", "zabbix.eventid": "48213", "zabbix.triggerid": "1771", "class": "network" });
+            }
+            alert
         })
         .collect();
     server.post_ok(&Value::Array(body)).await;
@@ -119,9 +126,26 @@ async fn screenshot() {
             "return document.getElementById('alerts').classList.contains('pulse');",
         )
         .await;
-    let png = browser.client.screenshot().await.expect("screenshot");
-    std::fs::write(&out, &png).unwrap_or_else(|e| panic!("write {}: {e}", out.display()));
-    println!("wrote {}", out.display());
+    shoot(&browser, &out.join("browser-screen.png")).await;
+
+    // The details of the first critical, opened by a click.
+    browser.click(&row("zbx-48213")).await;
+    browser
+        .wait_for(
+            "the drawer's history",
+            WAIT,
+            "return document.querySelector('#drawer-history > :not(.loading)') !== null;",
+        )
+        .await;
+    shoot(&browser, &out.join("browser-drawer.png")).await;
+    browser
+        .js("document.getElementById('drawer-close').click(); return null;")
+        .await;
+
+    // A 720p monitor: the same layout, smaller.
+    browser.size_viewport(1280, 720).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    shoot(&browser, &out.join("browser-screen-720p.png")).await;
     browser.close().await;
     server.stop().await;
 }
@@ -148,4 +172,10 @@ async fn backdate(database: &str, alerts: &[ShotAlert<'_>]) {
         .expect("backdate an alert");
     }
     pool.close().await;
+}
+
+async fn shoot(browser: &Browser, path: &Path) {
+    let png = browser.client.screenshot().await.expect("screenshot");
+    std::fs::write(path, &png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    println!("wrote {}", path.display());
 }

@@ -6,9 +6,9 @@ import { alertRow, resetAges } from "./rows.js";
 
 /** Rows shrink to this fraction of their size before any is left off. */
 const MIN_ROW_SCALE = 0.7;
-/** More rows than ever fit (the layout scales with the window); the rest
- *  are only counted. */
-const MAX_ROWS = 80;
+/** More rows than ever fit (about 20 at the smallest scale, whatever the
+ *  window: the layout scales with its height); the rest are only counted. */
+const MAX_ROWS = 40;
 
 const $ = (id) => document.getElementById(id);
 
@@ -86,17 +86,18 @@ function moreText(rest) {
   return `+ ${rest.length} more not shown: ${parts.join(", ")}`;
 }
 
-/** Scales the rows down (all their sizes are in em) until they fit, but
- *  no smaller than MIN_ROW_SCALE: past that, rows are left off instead. */
+/** Scales the rows down (all their sizes are in em, so the height of the
+ *  rows is proportional to the scale) until they fit, but no smaller than
+ *  MIN_ROW_SCALE: past that, rows are left off instead. One layout to
+ *  measure, one to check: a storm redraws often. */
 function shrinkToFit(list) {
   const last = list.lastElementChild;
   if (last === null || !overflows(list)) return;
   const needed = last.offsetTop + last.offsetHeight;
-  let scale = Math.max(MIN_ROW_SCALE, (list.clientHeight / needed) * 0.995);
-  for (let tries = 0; tries < 5; tries += 1) {
-    list.style.setProperty("--row-scale", scale.toFixed(3));
-    if (!overflows(list) || scale <= MIN_ROW_SCALE) return;
-    scale = Math.max(MIN_ROW_SCALE, scale - 0.02);
+  const scale = Math.max(MIN_ROW_SCALE, Math.floor((list.clientHeight / needed) * 1000) / 1000);
+  list.style.setProperty("--row-scale", scale.toFixed(3));
+  if (overflows(list) && scale > MIN_ROW_SCALE) {
+    list.style.setProperty("--row-scale", Math.max(MIN_ROW_SCALE, scale - 0.02).toFixed(3));
   }
 }
 

@@ -1,0 +1,122 @@
+//! The wall's part-two picture: `*` alerts on every screen, ages, the
+//! hide-acked toggle, and the board view.
+
+use serde_json::{Value, json};
+
+use crate::common::{TestServer, WAIT};
+use crate::harness::{Browser, OPERATOR_TOKEN, Tools, ack, alert, row, users_file};
+
+/// Posts `body` as a user (only users may post an alert for every site).
+async fn post_as_user(server: &TestServer, body: &Value) {
+    let response = server
+        .http
+        .post(server.url("/api/v1/alerts"))
+        .bearer_auth(OPERATOR_TOKEN)
+        .json(body)
+        .send()
+        .await
+        .expect("POST /api/v1/alerts");
+    assert_eq!(response.status(), 200, "post {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wall_shows_every_site_alerts_ages_toggles_and_the_board() {
+    let Some(tools) = Tools::or_skip() else {
+        return;
+    };
+    let users_dir = tempfile::tempdir().expect("tempdir");
+    let users = users_file(users_dir.path());
+    let server = TestServer::start(&["--users-file", users.to_str().expect("utf-8")]).await;
+    server
+        .post_ok(&json!([
+            alert(
+                "kili-core",
+                "Kilimanjaro",
+                "critical",
+                "Core switch sw-01 unreachable"
+            ),
+            alert("seren-ups", "Serengeti", "high", "UPS on battery"),
+        ]))
+        .await;
+    ack(&server, "seren-ups").await;
+    let everywhere = json!({
+        "id": "all-dns", "site": "*", "severity": "average",
+        "message": "Upstream DNS resolver slow for every site",
+    });
+    post_as_user(&server, &everywhere).await;
+    let browser = Browser::start(&tools).await;
+
+    // A screen for one site still shows the alert for every site, marked.
+    browser
+        .open(&server, "/?sites=Kilimanjaro&client=one")
+        .await;
+    browser
+        .wait_for_ids(
+            "one site and the every-site alert",
+            &["kili-core", "all-dns"],
+        )
+        .await;
+    let star = browser
+        .js(&format!(
+            "const r = document.querySelector('{}');
+             return [r.classList.contains('everywhere'), r.querySelector('.site').textContent];",
+            row("all-dns")
+        ))
+        .await;
+    assert_eq!(star, json!([true, "* every site"]));
+
+    // Ages in the contract's form: seconds for an alert under a minute old.
+    let age = browser
+        .js(&format!(
+            "return document.querySelector('{} .age').textContent;",
+            row("kili-core")
+        ))
+        .await;
+    let age = age.as_str().expect("an age");
+    assert!(
+        age.ends_with('s') && age[..age.len() - 1].parse::<u32>().is_ok_and(|s| s < 60),
+        "age {age:?}"
+    );
+
+    // Every site: the acknowledged alert shows until hidden by its toggle,
+    // and the counts keep it.
+    browser.open(&server, "/?client=all").await;
+    let all = ["kili-core", "seren-ups", "all-dns"];
+    browser.wait_for_ids("every alert", &all).await;
+    browser.click("#toggle-acked").await;
+    browser
+        .wait_for_ids("the acknowledged alert hidden", &["kili-core", "all-dns"])
+        .await;
+    let shown = browser
+        .js("return [document.getElementById('count-total').textContent,
+                     document.getElementById('list-title').textContent];")
+        .await;
+    assert_eq!(shown, json!(["3", "Active alerts · 1 acknowledged hidden"]));
+    browser.click("#toggle-acked").await;
+    browser
+        .wait_for_ids("the acknowledged alert back", &all)
+        .await;
+
+    // The board: one tile per site, worst first; a tile opens its worst
+    // alert's details.
+    browser.open(&server, "/?client=board&view=board").await;
+    let tiles = browser
+        .wait_for(
+            "the tiles",
+            WAIT,
+            "const t = [...document.querySelectorAll('#board .tile')].map(t => t.dataset.site);
+             return document.body.dataset.view === 'board' && t.length === 3 ? t : null;",
+        )
+        .await;
+    assert_eq!(tiles, json!(["Kilimanjaro", "Serengeti", "* every site"]));
+    browser.click("#board .tile[data-site='Serengeti']").await;
+    browser
+        .wait_for(
+            "the tile's alert in the drawer",
+            WAIT,
+            "const d = document.getElementById('drawer'); return !d.hidden && d.dataset.id === 'seren-ups';",
+        )
+        .await;
+    browser.close().await;
+    server.stop().await;
+}
