@@ -204,6 +204,16 @@ async fn the_drawer_shows_an_alert_and_acknowledges_it() {
     );
     assert_eq!(silences[0]["comment"], json!("maintenance window"));
     assert_eq!(silences[0]["created_by"], json!(OPERATOR_EMAIL));
+    // Silenced alerts leave the list and are counted apart.
+    let silenced = format!(
+        "return document.querySelector('{}') === null
+             && document.getElementById('count-silenced').textContent === '1'
+             && document.getElementById('count-total').textContent === '1';",
+        row("kili-core")
+    );
+    browser
+        .wait_for("the silenced alert hidden", WAIT, &silenced)
+        .await;
 
     // A second page (a new tab: no token there) shows who acknowledged it.
     let tab = browser.client.new_window(true).await.expect("a new tab");
@@ -213,6 +223,22 @@ async fn the_drawer_shows_an_alert_and_acknowledges_it() {
         .await
         .expect("switch to the tab");
     browser.open(&server, "/?client=wall").await;
+    browser
+        .wait_for("silenced there too", WAIT, &silenced)
+        .await;
+    browser.click("#toggle-silenced").await;
+    let marked = browser
+        .wait_for(
+            "the silenced alert shown on request",
+            WAIT,
+            &format!(
+                "const r = document.querySelector('{}');
+                 return r && [r.classList.contains('silenced'), r.querySelector('.silenced-tag') !== null];",
+                row("kili-core")
+            ),
+        )
+        .await;
+    assert_eq!(marked, json!([true, true]), "shown, marked SILENCED");
     let there = browser
         .wait_for("[ACK] on a second page", WAIT, &ack_cell)
         .await;
