@@ -17,6 +17,8 @@
 //! - [`reload`]: SIGHUP reads the users, sites and screens files again.
 //! - [`demo`]: `--demo`'s made-up alerts through the writer, its site
 //!   groups and profiles.
+//! - [`liveness`]: the sources' signs of life saved, and the server's
+//!   `source-silent-<name>` alert raised and resolved, through the writer.
 //! - [`writeback`]: operators' actions told to the source the alert came
 //!   from: the Zabbix and Alertmanager clients.
 //! - [`silencing`]: the silence clock: when a silence starts or ends,
@@ -90,6 +92,7 @@ pub mod demo;
 pub mod error;
 pub mod event;
 pub mod hub;
+pub mod liveness;
 pub mod metrics;
 pub mod outlet;
 pub mod profiles;

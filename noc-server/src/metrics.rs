@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
@@ -25,6 +27,10 @@ pub struct Metrics {
     pub rejected: Counter,
     /// Time from a write request's arrival to its durable commit.
     pub ingest_seconds: Histogram,
+    /// Writes accepted from each source of the sources file.
+    pub source_writes: Family<SourceLabels, Counter>,
+    /// When each source was last heard from here, in unix seconds.
+    pub source_last_seen: Family<SourceLabels, Gauge>,
     registry: Arc<Registry>,
 }
 
@@ -74,7 +80,21 @@ impl Default for Metrics {
             "Time from a write request's arrival to its durable commit",
             ingest_seconds.clone(),
         );
+        let source_writes = Family::<SourceLabels, Counter>::default();
+        registry.register(
+            "source_writes",
+            "Writes accepted from each source of the sources file",
+            source_writes.clone(),
+        );
+        let source_last_seen = Family::<SourceLabels, Gauge>::default();
+        registry.register(
+            "source_last_seen_seconds",
+            "When each source was last heard from by this instance (unix time)",
+            source_last_seen.clone(),
+        );
         Metrics {
+            source_writes,
+            source_last_seen,
             screens,
             events,
             deliveries,
@@ -85,6 +105,12 @@ impl Default for Metrics {
             registry: Arc::new(registry),
         }
     }
+}
+
+/// The label of the per-source metrics.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabels {
+    pub source: String,
 }
 
 impl Metrics {

@@ -32,7 +32,7 @@ use crate::sites::SiteGroups;
 use crate::socket::{Peer, SharedTcpListener};
 use crate::sources::registry::Sources;
 use crate::writer::Writer;
-use crate::{demo, silencing, sources, store, tls};
+use crate::{demo, liveness, silencing, sources, store, tls};
 
 /// Events each screen may have queued before it counts as lagged.
 pub const SCREEN_QUEUE: usize = 1024;
@@ -103,6 +103,12 @@ pub async fn run(
     if cli.demo {
         tasks.spawn(demo::run(writer.clone(), shutdown.clone()));
     }
+    tasks.spawn(liveness::run(
+        sources.clone(),
+        store.clone(),
+        writer.clone(),
+        shutdown.clone(),
+    ));
     tasks.spawn(silencing::run(
         store.clone(),
         writer.clone(),

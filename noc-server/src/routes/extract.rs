@@ -17,6 +17,7 @@ use super::AppState;
 use crate::auth::{Auth, User};
 use crate::change::{Actor, AlertInput};
 use crate::error::ApiError;
+use crate::metrics::SourceLabels;
 use crate::sources::file::SourceConfig;
 
 /// The token of `Authorization: Bearer <token>`, if any.
@@ -70,11 +71,30 @@ impl Ingest {
         }
     }
 
-    /// The write was accepted: a sign of life.
-    pub fn accepted(&self, state: &AppState) {
+    /// A sign of life from a source of the file.
+    pub fn heard(&self, state: &AppState) {
         if let Some(source) = &self.1 {
             state.sources.heard_from(&source.name);
+            let labels = SourceLabels {
+                source: source.name.clone(),
+            };
+            state
+                .metrics
+                .source_last_seen
+                .get_or_create(&labels)
+                .set(chrono::Utc::now().timestamp());
         }
+    }
+
+    /// The write was accepted: counted, and a sign of life.
+    pub fn accepted(&self, state: &AppState) {
+        if let Some(source) = &self.1 {
+            let labels = SourceLabels {
+                source: source.name.clone(),
+            };
+            state.metrics.source_writes.get_or_create(&labels).inc();
+        }
+        self.heard(state);
     }
 }
 

@@ -8,6 +8,7 @@
 //! - `silences`: make, list, read and end silences.
 //! - `ws`: admission of a WebSocket screen (the connection itself is
 //!   [`crate::screen`]); `upgrade`: the WebSocket handshake.
+//! - `sources`: a source's heartbeat, the list of sources.
 //! - `health`: health, metrics, JSON 404/405; `page`: the browser screen's
 //!   files.
 //! - `extract`: who is asking (bearer tokens), the JSON body, parameters.
@@ -19,6 +20,7 @@ mod health;
 mod page;
 mod screens;
 mod silences;
+mod sources;
 mod upgrade;
 mod ws;
 
@@ -106,6 +108,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/alerts/{id}/resolve", post(alerts::resolve))
         .route("/api/v1/alerts/{id}/ack", post(alerts::ack))
         .route("/api/v1/screens", get(alerts::screens))
+        .route("/internal/heartbeat", post(sources::heartbeat))
+        .route("/api/v1/sources", get(sources::list))
         .route(
             "/api/v1/silences",
             get(silences::list).post(silences::create),

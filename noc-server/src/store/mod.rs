@@ -9,11 +9,12 @@ mod news;
 mod postgres;
 mod profiles;
 mod rows;
+mod seen;
 pub mod silences;
 mod sql;
 mod sqlite;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -153,6 +154,15 @@ pub trait Store: Send + Sync + 'static {
         &self,
         after: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, StoreError>;
+
+    /// Records when sources were heard from (a later stored time stays).
+    async fn save_seen(&self, seen: &[(String, DateTime<Utc>)]) -> Result<(), StoreError>;
+
+    /// When each source was last heard from, as stored.
+    async fn load_seen(&self) -> Result<Vec<(String, DateTime<Utc>)>, StoreError>;
+
+    /// How many active alerts each `source` has.
+    async fn active_by_source(&self) -> Result<HashMap<String, u64>, StoreError>;
 
     /// Answers when the database does.
     async fn ping(&self) -> Result<(), StoreError>;

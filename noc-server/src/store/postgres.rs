@@ -7,7 +7,7 @@
 //! table by `seq` and publishes them in its own process, so a screen on any instance sees
 //! every instance's alerts in one global order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,6 +38,7 @@ super::profiles::profile_sql!(Postgres);
 
 super::silences::silence_sql!(Postgres, PgConnection);
 super::silences::silence_writes!(Postgres);
+super::seen::seen_sql!(Postgres);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -366,6 +367,18 @@ impl Store for PostgresStore {
         after: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         next_silence_change(&self.pool, after).await
+    }
+
+    async fn save_seen(&self, seen: &[(String, DateTime<Utc>)]) -> Result<(), StoreError> {
+        save_seen(&self.pool, seen).await
+    }
+
+    async fn load_seen(&self) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        load_seen(&self.pool).await
+    }
+
+    async fn active_by_source(&self) -> Result<HashMap<String, u64>, StoreError> {
+        active_by_source(&self.pool).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

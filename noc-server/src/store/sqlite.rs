@@ -1,7 +1,7 @@
 //! The embedded SQLite backend: created on first run, WAL journal, and
 //! `synchronous = FULL` so that a commit is on disk before a 2xx answer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -17,6 +17,7 @@ use crate::change::WriteOp;
 
 super::silences::silence_sql!(Sqlite, SqliteConnection);
 super::silences::silence_writes!(Sqlite);
+super::seen::seen_sql!(Sqlite);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -134,6 +135,18 @@ impl Store for SqliteStore {
         after: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         next_silence_change(&self.pool, after).await
+    }
+
+    async fn save_seen(&self, seen: &[(String, DateTime<Utc>)]) -> Result<(), StoreError> {
+        save_seen(&self.pool, seen).await
+    }
+
+    async fn load_seen(&self) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        load_seen(&self.pool).await
+    }
+
+    async fn active_by_source(&self) -> Result<HashMap<String, u64>, StoreError> {
+        active_by_source(&self.pool).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -1,0 +1,210 @@
+//! The sources' signs of life, watched: what was heard is saved in the
+//! store (so a restart remembers), and a source with a `heartbeat` that
+//! stays silent longer than that gets the server's own alert
+//! `source-silent-<name>`, resolved as soon as the source is heard again.
+//!
+//! One task ([`run`]) per instance. With several instances on one
+//! PostgreSQL each reads the others' signs of life from the store, so a
+//! source heard by any instance counts for all.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use noc_shared::{EventKind, Severity, Status};
+use tokio_util::sync::CancellationToken;
+
+use crate::change::{Actor, AlertInput, SERVER};
+use crate::sources::file::SourceConfig;
+use crate::sources::registry::Sources;
+use crate::store::Store;
+use crate::writer::Writer;
+
+/// How often silences are looked for (a sign of life wakes the task at
+/// once): well within the contract's "heartbeat + 1 s".
+const TICK: Duration = Duration::from_millis(250);
+/// How often the store is told what was heard, and asked what the other
+/// instances heard.
+const SYNC: Duration = Duration::from_secs(1);
+
+/// The id of the alert a silent source gets.
+pub fn silent_id(name: &str) -> String {
+    format!("source-silent-{name}")
+}
+
+/// Watches the sources until `shutdown`.
+pub async fn run(
+    sources: Arc<Sources>,
+    store: Arc<dyn Store>,
+    writer: Writer,
+    shutdown: CancellationToken,
+) {
+    let started = Utc::now();
+    let mut watch = Watch {
+        sources,
+        store,
+        writer,
+        raised: HashSet::new(),
+        started,
+    };
+    watch.sync().await;
+    watch.find_raised().await;
+    let mut last_sync = tokio::time::Instant::now();
+    loop {
+        watch.check().await;
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = watch.sources.heard.notified() => {}
+            () = tokio::time::sleep(TICK) => {}
+        }
+        if last_sync.elapsed() >= SYNC {
+            watch.sync().await;
+            last_sync = tokio::time::Instant::now();
+        }
+    }
+    // What was heard last is not lost with the shutdown.
+    watch.sync().await;
+}
+
+struct Watch {
+    sources: Arc<Sources>,
+    store: Arc<dyn Store>,
+    writer: Writer,
+    /// Sources whose silent alert is active.
+    raised: HashSet<String>,
+    started: DateTime<Utc>,
+}
+
+impl Watch {
+    /// Saves what was heard here; learns what was heard elsewhere.
+    async fn sync(&mut self) {
+        let unsaved = self.sources.take_unsaved();
+        if let Err(e) = self.store.save_seen(&unsaved).await {
+            tracing::warn!(error = %e, "cannot save when sources were last heard; retrying");
+            for (name, at) in unsaved {
+                self.sources.remember(&name, at);
+            }
+        }
+        match self.store.load_seen().await {
+            Ok(seen) => {
+                let names: Vec<String> = seen.iter().map(|(n, _)| n.clone()).collect();
+                for (name, at) in seen {
+                    self.sources.remember(&name, at);
+                }
+                self.sources.mark_saved(&names);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read when sources were last heard"),
+        }
+    }
+
+    /// The silent alerts still active from before a restart.
+    async fn find_raised(&mut self) {
+        for source in self.sources.all().iter() {
+            if let Ok(Some(alert)) = self.store.get(&silent_id(&source.name)).await {
+                if alert.status == Status::Active {
+                    self.raised.insert(source.name.clone());
+                }
+            }
+        }
+    }
+
+    /// Raises or resolves each source's silent alert.
+    async fn check(&mut self) {
+        let now = Utc::now();
+        for source in self.sources.all().iter() {
+            let Some(heartbeat) = source.heartbeat else {
+                continue;
+            };
+            let last_seen = self.sources.last_seen(&source.name);
+            // One never heard counts from this start.
+            let quiet = (now - last_seen.unwrap_or(self.started))
+                .to_std()
+                .unwrap_or_default();
+            let raised = self.raised.contains(&source.name);
+            if quiet > heartbeat && !raised {
+                self.write(source, raise(source, quiet, heartbeat)).await;
+            } else if raised && quiet <= heartbeat && last_seen.is_some() {
+                // Heard again (a source never heard stays silent, restart
+                // or not).
+                self.write(source, AlertInput::resolve(&silent_id(&source.name)))
+                    .await;
+            }
+        }
+    }
+
+    async fn write(&mut self, source: &SourceConfig, input: AlertInput) {
+        let raising = input.event == EventKind::Created;
+        match self.writer.ingest(Actor::Server, vec![input]).await {
+            Ok(_) if raising => {
+                tracing::warn!(source = %source.name, "source silent: alert raised");
+                self.raised.insert(source.name.clone());
+            }
+            Ok(_) => {
+                tracing::info!(source = %source.name, "source heard again: alert resolved");
+                self.raised.remove(&source.name);
+            }
+            Err(e) => {
+                tracing::warn!(source = %source.name, error = %e, "cannot write the silent-source alert; retrying")
+            }
+        }
+    }
+}
+
+/// The alert of a source silent for `quiet`.
+fn raise(source: &SourceConfig, quiet: Duration, heartbeat: Duration) -> AlertInput {
+    AlertInput {
+        id: Some(silent_id(&source.name)),
+        site: Some(source.site.clone()),
+        severity: Some(Severity::Critical),
+        message: Some(format!(
+            "No word from {} for {} (heartbeat every {})",
+            source.name,
+            short(quiet),
+            short(heartbeat)
+        )),
+        source: Some(SERVER.to_owned()),
+        event: EventKind::Created,
+        ..AlertInput::default()
+    }
+}
+
+/// `42s`, `7m`, `3h12m`, `2d5h`: a duration as the screens show ages.
+pub fn short(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86400 => match (s / 3600, s % 3600 / 60) {
+            (h, 0) => format!("{h}h"),
+            (h, m) => format!("{h}h{m}m"),
+        },
+        _ => match (s / 86400, s % 86400 / 3600) {
+            (d, 0) => format!("{d}d"),
+            (d, h) => format!("{d}d{h}h"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_on_the_screens() {
+        let cases = [
+            (42, "42s"),
+            (420, "7m"),
+            (300, "5m"),
+            (11520, "3h12m"),
+            (3600, "1h"),
+        ];
+        for (secs, shown) in cases {
+            assert_eq!(short(Duration::from_secs(secs)), shown);
+        }
+        assert_eq!(
+            short(Duration::from_secs(2 * 86400 + 5 * 3600 + 59)),
+            "2d5h"
+        );
+    }
+}
