@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::change::{Actor, AlertInput, SERVER};
 use crate::sources::file::SourceConfig;
 use crate::sources::registry::Sources;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::writer::Writer;
 
 /// How often silences are looked for (a sign of life wakes the task at
@@ -31,6 +31,18 @@ const SYNC: Duration = Duration::from_secs(1);
 /// The id of the alert a silent source gets.
 pub fn silent_id(name: &str) -> String {
     format!("source-silent-{name}")
+}
+
+/// Learns when each source was last heard, as the store has it: called
+/// before serving, so that the first answers already know.
+pub async fn recall(sources: &Sources, store: &dyn Store) -> Result<(), StoreError> {
+    let seen = store.load_seen().await?;
+    let names: Vec<String> = seen.iter().map(|(n, _)| n.clone()).collect();
+    for (name, at) in seen {
+        sources.remember(&name, at);
+    }
+    sources.mark_saved(&names);
+    Ok(())
 }
 
 /// Watches the sources until `shutdown`.
@@ -86,15 +98,8 @@ impl Watch {
                 self.sources.remember(&name, at);
             }
         }
-        match self.store.load_seen().await {
-            Ok(seen) => {
-                let names: Vec<String> = seen.iter().map(|(n, _)| n.clone()).collect();
-                for (name, at) in seen {
-                    self.sources.remember(&name, at);
-                }
-                self.sources.mark_saved(&names);
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot read when sources were last heard"),
+        if let Err(e) = recall(&self.sources, &*self.store).await {
+            tracing::warn!(error = %e, "cannot read when sources were last heard");
         }
     }
 

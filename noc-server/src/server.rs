@@ -103,6 +103,9 @@ pub async fn run(
     if cli.demo {
         tasks.spawn(demo::run(writer.clone(), shutdown.clone()));
     }
+    liveness::recall(&sources, &*store)
+        .await
+        .context("cannot read when the sources were last heard")?;
     tasks.spawn(liveness::run(
         sources.clone(),
         store.clone(),
