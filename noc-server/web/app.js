@@ -18,7 +18,7 @@ import { drawControls, drawTitle, identify, initControls } from "./static/contro
 import { closeDrawer, openAlert, openDrawer, updateDrawer } from "./static/drawer.js";
 import { clockTime, displayOrder } from "./static/format.js";
 import { startLink } from "./static/link.js";
-import { drawCounts, drawList } from "./static/list.js";
+import { clearList, drawCounts, drawList } from "./static/list.js";
 import { applyEvent, applySnapshot, expireFresh, model } from "./static/model.js";
 import { refreshAges } from "./static/rows.js";
 import { applyProfile, currentView, settings } from "./static/settings.js";
@@ -138,8 +138,14 @@ function render() {
     .sort(displayOrder);
   const view = currentView(now);
   document.body.dataset.view = view;
-  if (view === "board") drawBoard(shown);
-  else drawList(shown, model.fresh, now);
+  // Only the picture in view is kept in the page.
+  if (view === "board") {
+    clearList();
+    drawBoard(shown);
+  } else {
+    $("board").replaceChildren();
+    drawList(shown, model.fresh, now);
+  }
   $("empty").hidden = shown.length > 0 || !model.haveData;
   $("list-title").textContent = listTitle(all.length - shown.length, counts);
   document.title =

@@ -73,6 +73,14 @@ export function drawList(alerts, fresh, now) {
   }
 }
 
+/** Empties the list while the board is shown. */
+export function clearList() {
+  cache = new Map();
+  $("alerts").replaceChildren();
+  $("more").hidden = true;
+  resetAges();
+}
+
 /** "+ 23 more not shown: 7 average, 8 warning, 8 info". */
 function moreText(rest) {
   const bySeverity = new Map();
