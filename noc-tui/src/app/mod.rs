@@ -222,6 +222,9 @@ pub struct App {
     pub notice: Option<(String, Instant)>,
     /// Set by [`Action::Quit`]; the loop exits.
     pub quit: bool,
+    /// How many actions (keys that mean something) have been applied: the
+    /// storm benchmark times each key to the first frame drawn after it.
+    pub actions_applied: u64,
     /// The time of the last update, which the screen shows.
     pub now: Now,
     pub zone: Zone,
@@ -269,6 +272,7 @@ impl App {
             identify_until: None,
             notice: None,
             quit: false,
+            actions_applied: 0,
             now,
             zone: Zone::Local,
             color: true,

@@ -155,6 +155,7 @@ pub fn update(app: &mut App, msg: Msg, now: Now) -> Effects {
 /// Carries out what the operator asked for.
 fn apply(app: &mut App, action: Action) -> Effects {
     let mut effects = Effects::REDRAW;
+    app.actions_applied += 1;
     if action == Action::Quit {
         app.quit = true;
         return effects;

@@ -37,7 +37,7 @@ pub struct Client {
 /// What the frame hook sees.
 pub struct Frames {
     pub drawn: u64,
-    /// Keys answered so far: the scroll position counts the presses.
+    /// Keys answered so far: the screen counts the actions it applied.
     answered: usize,
     /// Key → frame, in microseconds.
     latencies: Histogram<u64>,
@@ -56,7 +56,8 @@ impl Frames {
     /// keys were sent, in order.
     pub fn drawn(&mut self, app: &App, sent: &[Instant], now: Instant) {
         self.drawn += 1;
-        while self.answered < app.scroll.min(sent.len()) {
+        let applied = usize::try_from(app.actions_applied).unwrap_or(usize::MAX);
+        while self.answered < applied.min(sent.len()) {
             percentile::record(&mut self.latencies, now - sent[self.answered]);
             self.answered += 1;
         }
