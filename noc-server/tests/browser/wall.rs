@@ -120,3 +120,51 @@ async fn the_wall_shows_every_site_alerts_ages_toggles_and_the_board() {
     browser.close().await;
     server.stop().await;
 }
+
+/// A source that falls silent is a blind spot: its alert is pinned above
+/// every other, however severe, and marked as what it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_source_is_pinned_first_and_marked() {
+    let Some(tools) = Tools::or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        "[[source]]\nname = \"zabbix-dc1\"\nkind = \"zabbix\"\ntoken = \"dc1-token\"\nheartbeat = \"1s\"\n",
+    )
+    .expect("write sources.toml");
+    let server = TestServer::start(&["--sources-file", sources.to_str().expect("utf-8")]).await;
+    let browser = Browser::start(&tools).await;
+    browser.open(&server, "/?client=wall").await;
+    browser
+        .wait_for_ids("the silent source's alert", &["source-silent-zabbix-dc1"])
+        .await;
+    // A newer critical alert would come first by the usual order.
+    server
+        .post_ok(&alert(
+            "kili-core",
+            "Kilimanjaro",
+            "critical",
+            "Core switch sw-01 unreachable",
+        ))
+        .await;
+    browser
+        .wait_for_ids("both", &["source-silent-zabbix-dc1", "kili-core"])
+        .await;
+    let first = browser
+        .wait_for(
+            "the silent source's alert on top",
+            WAIT,
+            "const r = document.querySelector('#alerts > li');
+             return r && r.dataset.id === 'source-silent-zabbix-dc1'
+                 ? [r.classList.contains('source-silent'), r.querySelector('.silent-tag').textContent,
+                    document.querySelectorAll('#alerts > li').length]
+                 : null;",
+        )
+        .await;
+    assert_eq!(first, json!([true, "SOURCE SILENT", 2]));
+    browser.close().await;
+    server.stop().await;
+}
