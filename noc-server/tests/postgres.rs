@@ -326,7 +326,10 @@ async fn healthz_is_503_while_the_database_is_unreachable_and_screens_stay() {
     }
 
     proxy.restore().await;
-    let snap = within("the resync after the database came back", async {
+    // The way back takes a listener reconnection (its pool waits between
+    // refused tries) and a fresh pool connection for the snapshot: on a
+    // busy two-core machine that alone has taken close to 10 s.
+    let snap = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
             match inbox.recv().await {
                 Some(Some(ServerMessage::Snapshot(s))) => return Ok(s),
@@ -335,7 +338,8 @@ async fn healthz_is_503_while_the_database_is_unreachable_and_screens_stay() {
             }
         }
     })
-    .await;
+    .await
+    .expect("the resync after the database came back, within 30 s");
     let Ok(snap) = snap else {
         let why = reader.await.expect_err("the reader ended");
         panic!("no resync: {why}");
