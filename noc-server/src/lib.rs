@@ -75,7 +75,8 @@
 //!   door: `routes/ws.rs`.
 //! - Silences: what one may hold and which hides an alert: [`silence`];
 //!   their rows: `store/silences.rs`; `silenced_by` on every write:
-//!   `store/sql.rs` calling [`silence::mark`]; starts and ends on the
+//!   `store/sql.rs` calling [`silence::mark`], and in bulk for the clock:
+//!   `store/silence_writes.rs`; starts and ends on the
 //!   clock: [`silencing`]; the API: `routes/silences.rs`.
 //! - Several instances on one PostgreSQL: `store/postgres.rs`; their
 //!   profile news: `store/news.rs`.

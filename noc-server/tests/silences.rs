@@ -389,3 +389,56 @@ async fn two_instances_emit_each_change_once() {
     }
     common::drop_postgres_database(&database).await;
 }
+
+/// The figure of docs/benchmarks.md: 10,000 active alerts that one silence
+/// starts and ends on; how long after its time a screen has been told of
+/// every change (events, or a resync when it fell behind). Run in release:
+/// `cargo test --release -p noc-server --test silences -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run in release"]
+async fn ten_thousand_alerts_change_within_a_second() {
+    let (server, _files) = server().await;
+    let alerts = 10_000;
+    for first in (0..alerts).step_by(500) {
+        let body: Vec<_> = (first..first + 500)
+            .map(|i| common::alert(&format!("a{i}"), "Kilimanjaro", "high"))
+            .collect();
+        server.post_ok(&json!(body)).await;
+    }
+    let mut screen = Screen::connect(&server.ws_url("")).await;
+    screen.snapshot().await;
+    let starts_at = Utc::now() + chrono::Duration::seconds(2);
+    let ends_at = starts_at + chrono::Duration::seconds(5);
+    silence(
+        &server,
+        json!({"matchers": [{"name": "site", "op": "=", "value": "Kilimanjaro"}],
+               "starts_at": at(starts_at), "ends_at": at(ends_at), "comment": "bench"}),
+    )
+    .await;
+    for (what, t, silenced) in [("start", starts_at, true), ("end", ends_at, false)] {
+        // Told when every alert's event came, or a resync (the screen fell
+        // behind) shows the whole picture changed. Events of the phase
+        // before, late in the screen's queue, do not count.
+        let mut told = std::collections::HashSet::new();
+        while told.len() < alerts {
+            match screen.next().await {
+                noc_shared::ServerMessage::Snapshot(s) => {
+                    if s.alerts.iter().all(|a| a.silenced_by.is_some() == silenced) {
+                        break;
+                    }
+                }
+                msg => {
+                    let (_, e) = msg.as_alert_event().expect("an alert event");
+                    if e.alert.silenced_by.is_some() == silenced {
+                        told.insert(e.alert.id.clone());
+                    }
+                }
+            }
+        }
+        let late = (Utc::now() - t).num_milliseconds();
+        println!(
+            "silence {what}: every change of {alerts} alerts on the screen {late} ms after its time"
+        );
+    }
+    server.stop_and_drop_database().await;
+}

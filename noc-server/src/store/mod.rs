@@ -10,6 +10,7 @@ mod postgres;
 mod profiles;
 mod rows;
 mod seen;
+mod silence_writes;
 pub mod silences;
 mod sql;
 mod sqlite;

@@ -37,7 +37,8 @@ super::sql::sql_backend!(
 super::profiles::profile_sql!(Postgres);
 
 super::silences::silence_sql!(Postgres, PgConnection);
-super::silences::silence_writes!(Postgres);
+super::silence_writes::silence_writes!(Postgres);
+super::silence_writes::resilence_bulk!(Postgres, PgConnection);
 super::seen::seen_sql!(Postgres);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -267,6 +268,7 @@ impl Store for PostgresStore {
                 .flatten()
                 .flatten()
                 .filter_map(|o| o.event.as_ref());
+            let mut rows = Vec::new();
             for event in events {
                 let record = EventRecord {
                     kind: event.kind.as_str().to_owned(),
@@ -279,11 +281,17 @@ impl Store for PostgresStore {
                     id: event.alert.id.clone(),
                     what: e.to_string(),
                 })?;
-                sqlx::query("INSERT INTO events (seq, payload) VALUES ($1, $2)")
-                    .bind(i64::try_from(event.seq).unwrap_or(i64::MAX))
-                    .bind(payload)
-                    .execute(&mut *tx)
-                    .await?;
+                rows.push((i64::try_from(event.seq).unwrap_or(i64::MAX), payload));
+            }
+            // Many rows a statement: a silence that starts on 10,000 alerts
+            // writes 10,000 events, and one round trip each would be seconds.
+            for chunk in rows.chunks(1000) {
+                let mut sql =
+                    sqlx::QueryBuilder::<Postgres>::new("INSERT INTO events (seq, payload) ");
+                sql.push_values(chunk, |mut row, (seq, payload)| {
+                    row.push_bind(*seq).push_bind(payload.clone());
+                });
+                sql.build().execute(&mut *tx).await?;
             }
             write_seq(&mut tx, seq).await?;
             let last = i64::try_from(seq).unwrap_or(i64::MAX);

@@ -63,14 +63,14 @@ macro_rules! sql_backend {
             seq: &mut u64,
             rules: &$crate::silence::Rules,
         ) -> Result<Vec<$crate::change::Outcome>, Failure> {
-            use $crate::change::{Outcome, apply, diff};
+            use $crate::change::{Action, Outcome, apply, diff};
+            let resilence = |op: &$crate::change::WriteOp| matches!(op.action, Action::Resilence { .. });
+            if !request.is_empty() && request.iter().all(resilence) {
+                return apply_resilence(conn, request, seq, rules).await.map_err(Failure::Store);
+            }
             let mut outcomes = Vec::with_capacity(request.len());
             for op in request {
                 let existing = load(conn, op.id()).await.map_err(Failure::Store)?;
-                if existing.is_none() && matches!(op.action, $crate::change::Action::Resilence { .. }) {
-                    // Gone since the clock looked: nothing to mark.
-                    continue;
-                }
                 let now = $crate::change::now();
                 let mut applied = apply(existing.as_ref(), op, now).map_err(Failure::Refused)?;
                 $crate::silence::mark(&mut applied, rules, now);

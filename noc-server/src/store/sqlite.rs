@@ -16,7 +16,8 @@ use super::{BatchResult, ListQuery, Store, StoreError, StoreSnapshot};
 use crate::change::WriteOp;
 
 super::silences::silence_sql!(Sqlite, SqliteConnection);
-super::silences::silence_writes!(Sqlite);
+super::silence_writes::silence_writes!(Sqlite);
+super::silence_writes::resilence_bulk!(Sqlite, SqliteConnection);
 super::seen::seen_sql!(Sqlite);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

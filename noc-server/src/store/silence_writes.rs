@@ -1,0 +1,158 @@
+//! The writes of silences that both SQL backends share: the API's two
+//! transactions, and the silence clock's requests applied in bulk. Written
+//! once and expanded for each backend, as [`super::sql`] is.
+
+/// Adds to [`silence_sql`]'s functions the two whole transactions of the
+/// API's writes, `create_silence` and `delete_silence`.
+macro_rules! silence_writes {
+    ($db:ty) => {
+        /// Stores a new silence unless [`crate::silence::MAX_LIVE`] are
+        /// live already (`Ok(Err(message))`).
+        async fn create_silence(
+            pool: &sqlx::Pool<$db>,
+            s: &$crate::store::silences::StoredSilence,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<Result<noc_shared::Silence, String>, $crate::store::StoreError> {
+            let mut tx = pool.begin().await?;
+            if count_live(&mut tx, now).await? >= $crate::silence::MAX_LIVE {
+                return Ok(Err(format!(
+                    "{} silences are active or pending already: end some first",
+                    $crate::silence::MAX_LIVE
+                )));
+            }
+            insert_silence(&mut tx, s, now).await?;
+            bump_silences(&mut tx).await?;
+            tx.commit().await?;
+            let mut silence = s.silence.clone();
+            silence.state = noc_shared::SilenceState::at(now, silence.starts_at, silence.ends_at);
+            Ok(Ok(silence))
+        }
+
+        /// Ends silence `id` now; `None` when there is no such silence.
+        async fn delete_silence(
+            pool: &sqlx::Pool<$db>,
+            id: &str,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<Option<noc_shared::Silence>, $crate::store::StoreError> {
+            let mut tx = pool.begin().await?;
+            if end_silence(&mut tx, id, now).await? {
+                bump_silences(&mut tx).await?;
+            }
+            let found = load_silence(&mut tx, id, now).await?;
+            tx.commit().await?;
+            Ok(found.map(|s| s.silence))
+        }
+    };
+}
+
+pub(super) use silence_writes;
+
+/// Adds `apply_resilence`: a request of `Resilence` ops only (the silence
+/// clock's) applied in a few statements rather than a few per alert, so
+/// that 10,000 alerts change within the second.
+macro_rules! resilence_bulk {
+    ($db:ty, $conn:ty) => {
+        /// Sets each alert's `silenced_by` as `rules` say now, numbering the
+        /// events of those that change from `*seq + 1`; alerts gone since
+        /// the clock looked are skipped.
+        async fn apply_resilence(
+            conn: &mut $conn,
+            request: &[$crate::change::WriteOp],
+            seq: &mut u64,
+            rules: &$crate::silence::Rules,
+        ) -> Result<Vec<$crate::change::Outcome>, $crate::store::StoreError> {
+            use noc_shared::{EventKind, EventReason, HistoryEntry};
+            use std::collections::BTreeMap;
+            use $crate::change::{Outcome, StoredAlert, now};
+            use $crate::event::Event;
+            use $crate::store::rows::{AlertRow, COLUMNS};
+            // Binds per statement, well below both backends' limits.
+            const CHUNK: usize = 1000;
+            let now = now();
+            let ids: Vec<&str> = request.iter().map(|op| op.id()).collect();
+            let mut outcomes = Vec::new();
+            // New value -> the alerts that take it.
+            let mut moved: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
+            let mut history = Vec::new();
+            for chunk in ids.chunks(CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT {} FROM alerts WHERE id IN (",
+                    *COLUMNS
+                ));
+                let mut list = sql.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                list.push_unseparated(")");
+                let rows: Vec<AlertRow> = sql.build_query_as().fetch_all(&mut *conn).await?;
+                for row in rows {
+                    let mut alert = StoredAlert::try_from(row)?.alert;
+                    let wanted = rules.silencer(&alert, now).map(str::to_owned);
+                    if alert.silenced_by == wanted {
+                        continue;
+                    }
+                    let before = std::mem::replace(&mut alert.silenced_by, wanted.clone());
+                    *seq += 1;
+                    let entry = HistoryEntry {
+                        seq: *seq,
+                        event: EventKind::Updated,
+                        at: now,
+                        by: $crate::change::SERVER.to_owned(),
+                        note: None,
+                        changes: BTreeMap::from([(
+                            "silenced_by".to_owned(),
+                            (before.into(), wanted.clone().into()),
+                        )]),
+                        reason: Some(EventReason::Silence),
+                    };
+                    history.push((alert.id.clone(), entry));
+                    let mut event = Event::new(EventKind::Updated, *seq, &alert, Some(&alert));
+                    event.reason = Some(EventReason::Silence);
+                    moved.entry(wanted).or_default().push(alert.id.clone());
+                    outcomes.push(Outcome {
+                        alert,
+                        event: Some(event),
+                        stale: false,
+                        note: None,
+                    });
+                }
+            }
+            for (value, ids) in &moved {
+                for chunk in ids.chunks(CHUNK) {
+                    let mut sql =
+                        sqlx::QueryBuilder::<$db>::new("UPDATE alerts SET silenced_by = ");
+                    sql.push_bind(value.clone()).push(" WHERE id IN (");
+                    let mut list = sql.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.clone());
+                    }
+                    list.push_unseparated(")");
+                    sql.build().execute(&mut *conn).await?;
+                }
+            }
+            // Eight binds a row.
+            for chunk in history.chunks(CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO history (seq, alert_id, event, at, actor, reason, note, changes) ",
+                );
+                sql.push_values(chunk, |mut row, (id, entry)| {
+                    // A map of JSON values always serializes.
+                    let changes =
+                        serde_json::to_string(&entry.changes).unwrap_or_else(|_| "{}".into());
+                    row.push_bind(i64::try_from(entry.seq).unwrap_or(i64::MAX))
+                        .push_bind(id.clone())
+                        .push_bind(entry.event.as_str())
+                        .push_bind(entry.at.timestamp_millis())
+                        .push_bind(entry.by.clone())
+                        .push_bind(entry.reason.map(|r| r.as_str()))
+                        .push_bind(entry.note.clone())
+                        .push_bind(changes);
+                });
+                sql.build().execute(&mut *conn).await?;
+            }
+            Ok(outcomes)
+        }
+    };
+}
+
+pub(super) use resilence_bulk;
