@@ -14,7 +14,8 @@
 //!   webhook, REST API, Alertmanager webhook, WebSocket admission, health,
 //!   metrics, the browser screen; extractors and the JSON body.
 //! - [`error`]: [`error::ApiError`], the one error of the HTTP boundary.
-//! - [`reload`]: SIGHUP reads the users, sites and screens files again.
+//! - [`reload`]: SIGHUP reads the users, sites, screens and sources files
+//!   again.
 //! - [`demo`]: `--demo`'s made-up alerts through the writer, its site
 //!   groups and profiles.
 //! - [`liveness`]: the sources' signs of life saved, and the server's

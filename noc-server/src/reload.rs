@@ -1,6 +1,7 @@
-//! SIGHUP: every configured file is read again. Each reloadable file is
-//! one entry of a short list ([`Reloader`]); each is parsed whole before
-//! it replaces the value in force, and one that does not parse is refused
+//! SIGHUP: every configured file (users, sites, screens, sources) is read
+//! again. Each reloadable file is one entry of a short list
+//! ([`Reloader`]); each is parsed whole before it replaces the value in
+//! force, and one that does not parse is refused
 //! with a log line naming the file and the line, while the old value
 //! stays. Screens stay connected throughout.
 
@@ -13,6 +14,7 @@ use crate::auth::Auth;
 use crate::config::Live;
 use crate::profiles::Profiles;
 use crate::sites::SiteGroups;
+use crate::sources::registry::Sources;
 
 /// One kind of file that a reload reads again.
 #[async_trait::async_trait]
@@ -105,5 +107,17 @@ pub struct ScreensFile(pub Arc<Profiles>);
 impl Reload for ScreensFile {
     async fn reload(&self, path: &Path) -> Result<(), String> {
         self.0.load_file(path).await.map(|_| ())
+    }
+}
+
+/// `--sources-file`: the sources and their tokens; when each was last
+/// heard stays.
+pub struct SourcesFile(pub Arc<Sources>);
+
+#[async_trait::async_trait]
+impl Reload for SourcesFile {
+    async fn reload(&self, path: &Path) -> Result<(), String> {
+        self.0.replace(crate::sources::file::load(path)?);
+        Ok(())
     }
 }

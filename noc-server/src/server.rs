@@ -132,7 +132,7 @@ pub async fn run(
         cli.viewer_token.as_ref(),
         users,
     )));
-    tasks.spawn(reloader(&cli, &auth, &groups, &profiles).on_sighup(shutdown.clone()));
+    tasks.spawn(reloader(&cli, &auth, &groups, &profiles, &sources).on_sighup(shutdown.clone()));
     let state = AppState::new(Shared {
         store,
         writer,
@@ -205,6 +205,7 @@ fn reloader(
     auth: &Arc<Live<Auth>>,
     groups: &Arc<Live<SiteGroups>>,
     profiles: &Arc<Profiles>,
+    sources: &Arc<Sources>,
 ) -> Reloader {
     let mut files = Reloader::default();
     if let Some(path) = &cli.users_file {
@@ -215,6 +216,9 @@ fn reloader(
     }
     if let Some(path) = &cli.screens_file {
         files.add(path, reload::ScreensFile(profiles.clone()));
+    }
+    if let Some(path) = &cli.sources_file {
+        files.add(path, reload::SourcesFile(sources.clone()));
     }
     files
 }

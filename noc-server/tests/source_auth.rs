@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::process::Process;
 use common::{INGEST, TestServer, alert};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -187,4 +188,61 @@ async fn a_bad_sources_file_stops_the_start_naming_file_and_line() {
         stderr.contains(&format!("sources file {}: line 6", path.display())),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn sighup_reads_the_sources_again_and_a_bad_file_keeps_the_old() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = common::fresh_database(&dir).await;
+    let path = dir.path().join("sources.toml");
+    let source = |token: &str| {
+        format!("[[source]]\nname = \"dc1\"\nkind = \"zabbix\"\ntoken = \"{token}\"\n")
+    };
+    std::fs::write(&path, source("old-token")).expect("write");
+    let flags = vec!["--sources-file".to_owned(), path.display().to_string()];
+    let mut server = Process::start(&database, &flags).await;
+    let mut screen = server.screen("").await;
+    screen.snapshot().await;
+    let url = server.url("/internal/alerts");
+    let post = |token: &'static str, id: &'static str| {
+        let url = url.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&alert(id, "Kilimanjaro", "warning"))
+                .send()
+                .await
+                .expect("POST")
+                .status()
+        }
+    };
+    assert_eq!(post("old-token", "a-1").await, 200);
+
+    std::fs::write(&path, source("new-token")).expect("rewrite");
+    server.signal("HUP");
+    server.log_line(&["sources.toml", "read again"]).await;
+    assert_eq!(post("new-token", "a-2").await, 200);
+    assert_eq!(post("old-token", "a-3").await, 401);
+
+    // Line 4 does not parse: refused, named, and the old sources stay.
+    std::fs::write(
+        &path,
+        "[[source]]\nname = \"dc1\"\nkind = \"zabbix\"\ntoken = \n",
+    )
+    .expect("rewrite");
+    server.signal("HUP");
+    let line = server.log_line(&["sources.toml", "line 4"]).await;
+    assert!(line.contains("refused"), "{line}");
+    assert_eq!(post("new-token", "a-4").await, 200);
+
+    // The screen stayed connected through both: it hears every alert, in
+    // order, the last one included.
+    for id in ["a-1", "a-2", "a-4"] {
+        assert_eq!(screen.next_alert().await.1.id, id);
+    }
+    server.signal("TERM");
+    let status = common::within("the server to exit", server.child.wait()).await;
+    assert!(status.expect("exit status").success());
+    common::drop_postgres_database(&database).await;
 }

@@ -4,6 +4,7 @@
 
 pub mod alertmanager;
 pub mod media;
+pub mod process;
 pub mod silences;
 pub mod zabbix_stack;
 
