@@ -21,7 +21,8 @@
 //! - [`liveness`]: the sources' signs of life saved, and the server's
 //!   `source-silent-<name>` alert raised and resolved, through the writer.
 //! - [`writeback`]: operators' actions told to the source the alert came
-//!   from: the Zabbix and Alertmanager clients.
+//!   from: the Zabbix and Alertmanager clients, and the worker that sends
+//!   the outbox's rows through the writer's way down.
 //! - [`silencing`]: the silence clock: when a silence starts or ends,
 //!   one write marks or unmarks the alerts it matches.
 //! - [`screen`]: a wall screen's connection once admitted: its state
@@ -85,6 +86,8 @@
 //!   → [`store`]; followed by the screen in `screen/connection.rs`, its
 //!   filter in `screen/profile.rs`; the screens file: `profiles/file.rs`;
 //!   SIGHUP: [`reload`].
+//! - Write-back to the source: queued in the action's own write
+//!   (`store/outbox.rs`), sent by `writeback/worker.rs`.
 //! - Shutdown and its 5 s: [`server`].
 
 pub mod auth;

@@ -31,6 +31,14 @@ pub struct Metrics {
     pub source_writes: Family<SourceLabels, Counter>,
     /// When each source was last heard from here, in unix seconds.
     pub source_last_seen: Family<SourceLabels, Gauge>,
+    /// Write-backs a source accepted; attempts that failed and wait to be
+    /// tried again; write-backs given up.
+    pub writeback_sent: Counter,
+    pub writeback_retries: Counter,
+    pub writeback_given_up: Counter,
+    /// Write-backs pending and failed in the store now (all instances).
+    pub writeback_pending: Gauge,
+    pub writeback_failed: Gauge,
     registry: Arc<Registry>,
 }
 
@@ -92,6 +100,36 @@ impl Default for Metrics {
             "When each source was last heard from by this instance (unix time)",
             source_last_seen.clone(),
         );
+        let writeback_sent = Counter::default();
+        let writeback_retries = Counter::default();
+        let writeback_given_up = Counter::default();
+        let writeback_pending = Gauge::default();
+        let writeback_failed = Gauge::default();
+        registry.register(
+            "writeback_sent",
+            "Write-backs the source accepted",
+            writeback_sent.clone(),
+        );
+        registry.register(
+            "writeback_retries",
+            "Write-back attempts that failed and will be tried again",
+            writeback_retries.clone(),
+        );
+        registry.register(
+            "writeback_given_up",
+            "Write-backs given up (failed)",
+            writeback_given_up.clone(),
+        );
+        registry.register(
+            "writeback_pending",
+            "Write-backs waiting to be sent, in the store",
+            writeback_pending.clone(),
+        );
+        registry.register(
+            "writeback_failed",
+            "Write-backs that failed, in the store",
+            writeback_failed.clone(),
+        );
         Metrics {
             source_writes,
             source_last_seen,
@@ -102,6 +140,11 @@ impl Default for Metrics {
             ingested,
             rejected,
             ingest_seconds,
+            writeback_sent,
+            writeback_retries,
+            writeback_given_up,
+            writeback_pending,
+            writeback_failed,
             registry: Arc::new(registry),
         }
     }

@@ -110,6 +110,14 @@ pub fn apply(
             clear_ack(alert, now);
             Ok(Applied::changed(new, EventKind::Unacknowledged).because(EventReason::AckExpired))
         }
+        Action::Writeback { writeback, .. } => {
+            if alert.writeback == *writeback {
+                return Ok(Applied::unchanged(old));
+            }
+            alert.writeback = writeback.clone();
+            alert.updated_at = now;
+            Ok(Applied::changed(new, EventKind::Updated).because(EventReason::Writeback))
+        }
     }
 }
 

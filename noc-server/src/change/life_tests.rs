@@ -284,3 +284,33 @@ fn an_alert_belongs_to_the_source_that_created_it() {
     let (mine, _) = step(None, &WriteOp::new(user(), Action::Ingest(input("u"))), t);
     assert_eq!(mine.owner, None);
 }
+
+#[test]
+fn a_writeback_outcome_changes_the_alert_only_when_it_differs() {
+    let t = now();
+    let (a, _) = step(None, &created("x"), t);
+    let done = Some(noc_shared::Writeback {
+        state: noc_shared::WritebackState::Done,
+        error: None,
+    });
+    let op = |writeback: Option<noc_shared::Writeback>| {
+        WriteOp::new(
+            Actor::Server,
+            Action::Writeback {
+                id: "x".into(),
+                writeback,
+            },
+        )
+    };
+    let shown = apply(Some(&a), &op(done.clone()), t).expect("applies");
+    assert_eq!(
+        (shown.kind, shown.reason, &shown.stored.alert.writeback),
+        (
+            Some(EventKind::Updated),
+            Some(noc_shared::EventReason::Writeback),
+            &done
+        )
+    );
+    let again = apply(Some(&shown.stored), &op(done), t).expect("applies");
+    assert_eq!(again.kind, None, "the same outcome emits nothing");
+}

@@ -89,6 +89,11 @@ pub enum Action {
     /// A silence started or ended: set `silenced_by` to what the live
     /// silences say now (the store decides it; see `silence::mark`).
     Resilence { id: String },
+    /// The write-back worker: where the alert's write-back now stands.
+    Writeback {
+        id: String,
+        writeback: Option<noc_shared::Writeback>,
+    },
 }
 
 /// One change asked of the store, and who asks it.
@@ -112,7 +117,8 @@ impl WriteOp {
             | Action::Note { id, .. }
             | Action::Expire { id }
             | Action::AckLapse { id }
-            | Action::Resilence { id } => id,
+            | Action::Resilence { id }
+            | Action::Writeback { id, .. } => id,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! load and save rows, number the events and commit.
 
 mod news;
+pub mod outbox;
 mod postgres;
 mod profiles;
 mod rows;
@@ -21,7 +22,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use noc_shared::{Alert, HistoryEntry, Profile, Silence, SilenceState, SiteFilter};
+use noc_shared::{
+    Alert, HistoryEntry, Profile, Silence, SilenceState, SiteFilter, Writeback, WritebackCounts,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::change::{Outcome, WriteError, WriteOp};
@@ -164,6 +167,35 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many active alerts each `source` has.
     async fn active_by_source(&self) -> Result<HashMap<String, u64>, StoreError>;
+    /// Write-back: claims up to `max` outbox rows due at `now` (each
+    /// alert's oldest pending one) for [`outbox::LEASE`].
+    async fn claim_writebacks(
+        &self,
+        now: DateTime<Utc>,
+        max: usize,
+    ) -> Result<Vec<outbox::OutboxRow>, StoreError>;
+
+    /// Records how outbox row `id` went; answers its alert's id and the
+    /// write-back the alert now shows (`None` for an unknown row).
+    async fn finish_writeback(
+        &self,
+        id: i64,
+        attempt: &outbox::Attempt,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(String, Option<Writeback>)>, StoreError>;
+
+    /// The newest silence an ack of `alert_id` made and that is not yet
+    /// deleted: its outbox row and the source's id for it.
+    async fn open_silence(&self, alert_id: &str) -> Result<Option<(i64, String)>, StoreError>;
+
+    /// Forgets the silence of outbox row `id`: it has been deleted.
+    async fn close_silence(&self, id: i64) -> Result<(), StoreError>;
+
+    /// Replaces the sources whose alerts are written back, `(name, kind)`.
+    async fn set_writeback_sources(&self, sources: &[(String, String)]) -> Result<(), StoreError>;
+
+    /// Per source: write-backs pending and failed, and the newest error.
+    async fn writeback_counts(&self) -> Result<BTreeMap<String, WritebackCounts>, StoreError>;
 
     /// Answers when the database does.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -15,13 +15,14 @@ use chrono::{DateTime, Utc};
 use noc_shared::{
     Alert, EventKind, EventReason, HistoryEntry, Note, Profile, Severity, SiteFilter,
 };
-use noc_shared::{Silence, SilenceState};
+use noc_shared::{Silence, SilenceState, Writeback, WritebackCounts};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres};
 use tokio_util::sync::CancellationToken;
 
 use super::news::{self, NewsNotice};
+use super::outbox::{Attempt, OutboxRow};
 use super::silences::{RulesCache, StoredSilence};
 use super::{BatchResult, Follower, ListQuery, NewsFollower, Store, StoreError, StoreSnapshot};
 use crate::change::WriteOp;
@@ -40,6 +41,8 @@ super::silences::silence_sql!(Postgres, PgConnection);
 super::silence_writes::silence_writes!(Postgres);
 super::silence_writes::resilence_bulk!(Postgres, PgConnection);
 super::seen::seen_sql!(Postgres);
+// SQLite has one process writing; on PostgreSQL several instances claim.
+super::outbox::outbox_sql!(Postgres, PgConnection, " FOR UPDATE SKIP LOCKED");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -387,6 +390,39 @@ impl Store for PostgresStore {
 
     async fn active_by_source(&self) -> Result<HashMap<String, u64>, StoreError> {
         active_by_source(&self.pool).await
+    }
+
+    async fn claim_writebacks(
+        &self,
+        now: DateTime<Utc>,
+        max: usize,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        claim_writebacks(&self.pool, now, max).await
+    }
+
+    async fn finish_writeback(
+        &self,
+        id: i64,
+        attempt: &Attempt,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(String, Option<Writeback>)>, StoreError> {
+        finish_writeback(&self.pool, id, attempt, now).await
+    }
+
+    async fn open_silence(&self, alert_id: &str) -> Result<Option<(i64, String)>, StoreError> {
+        open_silence(&self.pool, alert_id).await
+    }
+
+    async fn close_silence(&self, id: i64) -> Result<(), StoreError> {
+        close_silence(&self.pool, id).await
+    }
+
+    async fn set_writeback_sources(&self, sources: &[(String, String)]) -> Result<(), StoreError> {
+        set_writeback_sources(&self.pool, sources).await
+    }
+
+    async fn writeback_counts(&self) -> Result<BTreeMap<String, WritebackCounts>, StoreError> {
+        writeback_counts(&self.pool).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

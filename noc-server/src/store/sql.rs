@@ -74,6 +74,8 @@ macro_rules! sql_backend {
                 let now = $crate::change::now();
                 let mut applied = apply(existing.as_ref(), op, now).map_err(Failure::Refused)?;
                 $crate::silence::mark(&mut applied, rules, now);
+                let before = existing.as_ref().map(|s| &s.alert);
+                let writeback = writeback_for(conn, op, before, &mut applied).await?;
                 let alert = applied.stored.alert.clone();
                 let mut outcome = Outcome {
                     alert,
@@ -83,12 +85,14 @@ macro_rules! sql_backend {
                 };
                 if let Some(kind) = applied.kind {
                     save(conn, &applied.stored).await?;
+                    if let Some(queued) = &writeback {
+                        queue_writeback(conn, &outcome.alert, queued, op.by.name(), now).await?;
+                    }
                     if let (noc_shared::EventKind::Noted, Some(text)) = (kind, &applied.note) {
                         let note = insert_note(conn, &outcome.alert.id, op.by.name(), text, now).await?;
                         outcome.note = Some(note);
                     }
                     *seq += 1;
-                    let before = existing.as_ref().map(|s| &s.alert);
                     let entry = noc_shared::HistoryEntry {
                         seq: *seq,
                         event: kind,

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use noc_shared::{Alert, HistoryEntry, Profile, SiteFilter};
-use noc_shared::{Silence, SilenceState};
+use noc_shared::{Silence, SilenceState, Writeback, WritebackCounts};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
+use super::outbox::{Attempt, OutboxRow};
 use super::silences::{RulesCache, StoredSilence};
 use super::{BatchResult, ListQuery, Store, StoreError, StoreSnapshot};
 use crate::change::WriteOp;
@@ -19,6 +20,8 @@ super::silences::silence_sql!(Sqlite, SqliteConnection);
 super::silence_writes::silence_writes!(Sqlite);
 super::silence_writes::resilence_bulk!(Sqlite, SqliteConnection);
 super::seen::seen_sql!(Sqlite);
+// SQLite has one process writing; on PostgreSQL several instances claim.
+super::outbox::outbox_sql!(Sqlite, SqliteConnection, "");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -148,6 +151,39 @@ impl Store for SqliteStore {
 
     async fn active_by_source(&self) -> Result<HashMap<String, u64>, StoreError> {
         active_by_source(&self.pool).await
+    }
+
+    async fn claim_writebacks(
+        &self,
+        now: DateTime<Utc>,
+        max: usize,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        claim_writebacks(&self.pool, now, max).await
+    }
+
+    async fn finish_writeback(
+        &self,
+        id: i64,
+        attempt: &Attempt,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(String, Option<Writeback>)>, StoreError> {
+        finish_writeback(&self.pool, id, attempt, now).await
+    }
+
+    async fn open_silence(&self, alert_id: &str) -> Result<Option<(i64, String)>, StoreError> {
+        open_silence(&self.pool, alert_id).await
+    }
+
+    async fn close_silence(&self, id: i64) -> Result<(), StoreError> {
+        close_silence(&self.pool, id).await
+    }
+
+    async fn set_writeback_sources(&self, sources: &[(String, String)]) -> Result<(), StoreError> {
+        set_writeback_sources(&self.pool, sources).await
+    }
+
+    async fn writeback_counts(&self) -> Result<BTreeMap<String, WritebackCounts>, StoreError> {
+        writeback_counts(&self.pool).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -6,8 +6,11 @@
 //! - [`zabbix`]: Zabbix's JSON-RPC `event.acknowledge`.
 //! - [`alertmanager`]: a silence in Alertmanager for an ack, deleted on
 //!   unack or resolve.
+//! - [`worker`]: sends the outbox's rows (`store/outbox.rs`), retries, and
+//!   shows the outcome on the alert.
 
 pub mod alertmanager;
+pub mod worker;
 pub mod zabbix;
 
 use std::path::Path;

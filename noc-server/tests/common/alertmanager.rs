@@ -38,6 +38,16 @@ impl Alertmanager {
     /// Starts Alertmanager on a free port with one webhook receiver,
     /// `webhook`, authorized with the ingest token.
     pub async fn start(binary: &Path, webhook: &str) -> Alertmanager {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            listener.local_addr().expect("addr").port()
+        };
+        Alertmanager::start_on(binary, webhook, port).await
+    }
+
+    /// As [`Alertmanager::start`], on `port` (e.g. the port of one
+    /// stopped before, to bring it back).
+    pub async fn start_on(binary: &Path, webhook: &str, port: u16) -> Alertmanager {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = dir.path().join("alertmanager.yml");
         std::fs::write(
@@ -52,10 +62,6 @@ impl Alertmanager {
             ),
         )
         .expect("write config");
-        let port = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-            listener.local_addr().expect("addr").port()
-        };
         let log = std::fs::File::create(dir.path().join("alertmanager.log")).expect("log file");
         let child = Command::new(binary)
             .arg(format!("--config.file={}", config.display()))

@@ -1,0 +1,244 @@
+//! The write-back worker: claims the outbox's due rows, tells each source,
+//! records how it went (retried with backoff for 24 h, then `failed`), and
+//! shows the outcome on the alert (`alert.updated`, reason `writeback`).
+//! It runs beside the writer and never holds it: a source that is slow or
+//! down delays only its own write-backs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::alertmanager::Alertmanager;
+use super::zabbix::Zabbix;
+use super::{Notice, SendError, http_client};
+use crate::change::{Action, Actor, WriteOp, now};
+use crate::metrics::Metrics;
+use crate::store::Store;
+use crate::store::outbox::{Attempt, OutboxRow};
+use crate::writer::Writer;
+
+/// How often the outbox is looked at when nothing was due: the first retry
+/// waits 1 s, so this keeps it close to that.
+const POLL: Duration = Duration::from_millis(250);
+/// Rows claimed at once.
+const BATCH: usize = 16;
+/// How often the pending and failed gauges are refreshed.
+const GAUGES: Duration = Duration::from_secs(5);
+
+/// The kinds of source the server can write back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    Zabbix,
+    Alertmanager,
+}
+
+impl TargetKind {
+    /// The kind's name, as the sources file writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Zabbix => "zabbix",
+            TargetKind::Alertmanager => "alertmanager",
+        }
+    }
+}
+
+/// Where one source's write-backs go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub kind: TargetKind,
+    pub api_url: String,
+    pub token_file: Option<PathBuf>,
+}
+
+/// The target of each written-back source, by name, looked up at each
+/// send so that a re-read sources file applies at once.
+pub type Targets = Arc<dyn Fn(&str) -> Option<Target> + Send + Sync>;
+
+/// Sends write-backs until `shutdown`.
+pub async fn run(
+    store: Arc<dyn Store>,
+    writer: Writer,
+    targets: Targets,
+    metrics: Metrics,
+    shutdown: CancellationToken,
+) {
+    let http = http_client();
+    let mut gauges_at = Instant::now();
+    loop {
+        let claimed = match store.claim_writebacks(now(), BATCH).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "write-back: cannot read the outbox");
+                Vec::new()
+            }
+        };
+        let full = claimed.len() == BATCH;
+        for row in claimed {
+            let attempt = send(&http, store.as_ref(), &targets, &row).await;
+            count(&metrics, &row, &attempt);
+            if let Err(e) = finish(store.as_ref(), &writer, &row, &attempt).await {
+                tracing::warn!(error = %e, outbox_id = row.id, "write-back: cannot record the outcome");
+            }
+        }
+        if gauges_at.elapsed() >= GAUGES {
+            gauges_at = Instant::now();
+            refresh_gauges(store.as_ref(), &metrics).await;
+        }
+        if full {
+            continue;
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+/// What `row` asks the source to hear.
+fn notice(row: &OutboxRow) -> Result<Notice, String> {
+    let by = row.actor.clone();
+    Ok(match row.action.as_str() {
+        "ack" => Notice::Ack {
+            by,
+            note: row.note.clone(),
+            expires_at: row.expires_at(),
+        },
+        "unack" => Notice::Unack { by },
+        "note" => Notice::Note {
+            by,
+            text: row.note.clone().unwrap_or_default(),
+        },
+        "resolve" => Notice::Resolve,
+        other => return Err(format!("unknown write-back action {other:?}")),
+    })
+}
+
+/// One attempt at `row`.
+async fn send(
+    http: &reqwest::Client,
+    store: &dyn Store,
+    targets: &Targets,
+    row: &OutboxRow,
+) -> Attempt {
+    let Some(target) = targets(&row.source) else {
+        return Attempt::Failed(format!(
+            "source {} has no api_url in the sources file now",
+            row.source
+        ));
+    };
+    let notice = match notice(row) {
+        Ok(notice) => notice,
+        Err(e) => return Attempt::Failed(e),
+    };
+    let sent = match target.kind {
+        TargetKind::Zabbix => to_zabbix(http, &target, row, &notice).await,
+        TargetKind::Alertmanager => to_alertmanager(http, store, &target, row, &notice).await,
+    };
+    match sent {
+        Ok(remote_id) => Attempt::Done { remote_id },
+        Err(SendError::Retry(e)) => Attempt::Retry(e),
+        Err(SendError::Fail(e)) => Attempt::Failed(e),
+    }
+}
+
+async fn to_zabbix(
+    http: &reqwest::Client,
+    target: &Target,
+    row: &OutboxRow,
+    notice: &Notice,
+) -> Result<Option<String>, SendError> {
+    let token_file = target.token_file.clone().ok_or_else(|| {
+        SendError::Fail(format!(
+            "source {} has an api_url but no api_token_file",
+            row.source
+        ))
+    })?;
+    let labels = row.labels();
+    Zabbix::new(http.clone(), &target.api_url, token_file)
+        .send(labels.get("zabbix.eventid").map(String::as_str), notice)
+        .await
+        .map(|()| None)
+}
+
+async fn to_alertmanager(
+    http: &reqwest::Client,
+    store: &dyn Store,
+    target: &Target,
+    row: &OutboxRow,
+    notice: &Notice,
+) -> Result<Option<String>, SendError> {
+    let am = Alertmanager::new(http.clone(), &target.api_url, target.token_file.clone());
+    let stored = |e: crate::store::StoreError| SendError::Retry(format!("the store: {e}"));
+    match notice {
+        Notice::Ack {
+            by,
+            note,
+            expires_at,
+        } => am
+            .silence(&row.labels(), by, note.as_deref(), *expires_at)
+            .await
+            .map(Some),
+        Notice::Unack { .. } | Notice::Resolve => {
+            if let Some((ack_row, silence)) =
+                store.open_silence(&row.alert_id).await.map_err(stored)?
+            {
+                am.unsilence(&silence).await?;
+                store.close_silence(ack_row).await.map_err(stored)?;
+            }
+            Ok(None)
+        }
+        Notice::Note { .. } => Ok(None),
+    }
+}
+
+fn count(metrics: &Metrics, row: &OutboxRow, attempt: &Attempt) {
+    match attempt {
+        Attempt::Done { .. } => {
+            metrics.writeback_sent.inc();
+            tracing::info!(alert_id = %row.alert_id, source = %row.source, action = %row.action, "written back");
+        }
+        Attempt::Retry(e) => {
+            metrics.writeback_retries.inc();
+            tracing::warn!(alert_id = %row.alert_id, source = %row.source, action = %row.action, attempts = row.attempts + 1, error = %e, "write-back failed, will retry");
+        }
+        Attempt::Failed(e) => {
+            metrics.writeback_given_up.inc();
+            tracing::warn!(alert_id = %row.alert_id, source = %row.source, action = %row.action, error = %e, "write-back failed for good");
+        }
+    }
+}
+
+/// Records the attempt, and shows the alert's write-back as it now stands
+/// (an event only when that changed).
+async fn finish(
+    store: &dyn Store,
+    writer: &Writer,
+    row: &OutboxRow,
+    attempt: &Attempt,
+) -> Result<(), String> {
+    let finished = store
+        .finish_writeback(row.id, attempt, now())
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some((id, writeback)) = finished else {
+        return Ok(());
+    };
+    let op = WriteOp::new(Actor::Server, Action::Writeback { id, writeback });
+    match writer.write(vec![op]).await {
+        // The alert may be gone (retention): nothing to show it on.
+        Ok(_) | Err(crate::writer::WriterError::Refused(_)) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn refresh_gauges(store: &dyn Store, metrics: &Metrics) {
+    if let Ok(counts) = store.writeback_counts().await {
+        let sum = |f: fn(&noc_shared::WritebackCounts) -> u64| {
+            i64::try_from(counts.values().map(f).sum::<u64>()).unwrap_or(i64::MAX)
+        };
+        metrics.writeback_pending.set(sum(|c| c.pending));
+        metrics.writeback_failed.set(sum(|c| c.failed));
+    }
+}

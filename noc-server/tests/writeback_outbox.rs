@@ -1,0 +1,343 @@
+//! The write-back outbox and its worker, on the real store (SQLite, or
+//! PostgreSQL under `NOC_TEST_STORE=postgres`) against a real
+//! Alertmanager: an operator's ack queued in its own write becomes a
+//! silence, and the alert shows `writeback` pending then done; the unack
+//! deletes it. With Alertmanager down the write-back stays pending with the
+//! reason, survives a restart of the server's parts, and is sent once when
+//! Alertmanager is back. On PostgreSQL, two instances send each row once.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::alertmanager::{Alertmanager, alertmanager_binary};
+use common::{fresh_database, postgres_url, skip_or_fail};
+use noc_server::change::{Action, Actor, AlertInput, WriteOp};
+use noc_server::event::{Event, Publish};
+use noc_server::metrics::Metrics;
+use noc_server::store::{self, Store};
+use noc_server::writeback::worker::{self, Target, TargetKind, Targets};
+use noc_server::writer::Writer;
+use noc_shared::{Alert, EventKind, EventReason, Writeback, WritebackState};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+const SOURCE: &str = "am-kili";
+const IRENE: &str = "irene@sprinttz.example";
+
+/// The events the writer publishes, as a screen would get them.
+#[derive(Default)]
+struct Collect(Mutex<Vec<Event>>);
+
+impl Publish for Collect {
+    fn publish(&self, event: &Event) {
+        self.0.lock().expect("lock").push(event.clone());
+    }
+    fn resync_all(&self) {}
+}
+
+/// The server's parts that write-back needs: the store, the writer and
+/// the worker, with `SOURCE` written back to the Alertmanager at `am`.
+struct Parts {
+    store: Arc<dyn Store>,
+    writer: Writer,
+    events: Arc<Collect>,
+    shutdown: CancellationToken,
+    worker: Option<tokio::task::JoinHandle<()>>,
+    am: String,
+}
+
+impl Parts {
+    async fn start(database: &str, am: &str) -> Parts {
+        let mut parts = Parts::without_worker(database, am).await;
+        parts.start_worker();
+        parts
+    }
+
+    /// The store and the writer, with no worker yet.
+    async fn without_worker(database: &str, am: &str) -> Parts {
+        let store = store::open(database).await.expect("open the store");
+        store
+            .set_writeback_sources(&[(SOURCE.into(), "alertmanager".into())])
+            .await
+            .expect("writeback sources");
+        let events = Arc::new(Collect::default());
+        let (writer, _task) = Writer::start(
+            store.clone(),
+            Some(events.clone() as Arc<dyn Publish>),
+            Metrics::default(),
+        );
+        Parts {
+            store,
+            writer,
+            events,
+            shutdown: CancellationToken::new(),
+            worker: None,
+            am: am.to_owned(),
+        }
+    }
+
+    fn start_worker(&mut self) {
+        let am = self.am.clone();
+        let targets: Targets = Arc::new(move |name: &str| {
+            (name == SOURCE).then(|| Target {
+                kind: TargetKind::Alertmanager,
+                api_url: am.clone(),
+                token_file: None,
+            })
+        });
+        self.worker = Some(tokio::spawn(worker::run(
+            self.store.clone(),
+            self.writer.clone(),
+            targets,
+            Metrics::default(),
+            self.shutdown.clone(),
+        )));
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        if let Some(worker) = self.worker {
+            let _ = worker.await;
+        }
+    }
+
+    /// One op; its alert as stored.
+    async fn write(&self, by: Actor, action: Action) -> Alert {
+        let outcomes = self
+            .writer
+            .write(vec![WriteOp::new(by, action)])
+            .await
+            .expect("write");
+        outcomes[0].alert.clone()
+    }
+
+    /// Raises alert `id` from the Alertmanager source, with labels.
+    async fn raise(&self, id: &str) -> Alert {
+        let input = AlertInput::from_json(&json!({
+            "id": id, "site": "Kilimanjaro", "severity": "critical",
+            "message": "Uplink rtr-01 to Arusha is down", "source": SOURCE,
+            "labels": {"alertname": "LinkDown", "instance": format!("{id}:9116")}
+        }))
+        .expect("valid input");
+        self.write(Actor::Source(SOURCE.into()), Action::Ingest(input))
+            .await
+    }
+
+    async fn ack(&self, id: &str) -> Alert {
+        self.write(
+            Actor::User(IRENE.into()),
+            Action::Ack {
+                id: id.into(),
+                note: Some("fibre cut".into()),
+                expires_in: None,
+            },
+        )
+        .await
+    }
+
+    /// Waits until alert `id` shows a write-back that `want` accepts.
+    async fn writeback(&self, id: &str, want: impl Fn(&Writeback) -> bool) -> Writeback {
+        let start = Instant::now();
+        loop {
+            let alert = self.store.get(id).await.expect("get").expect("stored");
+            if let Some(w) = alert.writeback.filter(|w| want(w)) {
+                return w;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "writeback of {id}: {:?}",
+                self.store.get(id).await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+async fn silences(am: &str) -> Vec<Value> {
+    let all: Value = reqwest::get(format!("{am}/api/v2/silences"))
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
+    all.as_array().cloned().unwrap_or_default()
+}
+
+fn active(silences: &[Value]) -> Vec<&Value> {
+    silences
+        .iter()
+        .filter(|s| s["status"]["state"] == "active")
+        .collect()
+}
+
+fn binary() -> Option<std::path::PathBuf> {
+    let found = alertmanager_binary();
+    if found.is_none() {
+        skip_or_fail(
+            "NOC_REQUIRE_ALERTMANAGER",
+            "Alertmanager (prometheus-alertmanager)",
+        );
+    }
+    found
+}
+
+#[tokio::test]
+async fn an_ack_becomes_a_silence_and_the_unack_deletes_it() {
+    let Some(binary) = binary() else { return };
+    let am = Alertmanager::start(&binary, "http://127.0.0.1:9/").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = fresh_database(&dir).await;
+    let parts = Parts::start(&database, &am.base).await;
+
+    let raised = parts.raise("am-1").await;
+    assert_eq!(
+        raised.writeback, None,
+        "a source's own write is not written back"
+    );
+    let acked = parts.ack("am-1").await;
+    assert_eq!(
+        acked.writeback,
+        Some(Writeback {
+            state: WritebackState::Pending,
+            error: None
+        }),
+        "pending in the ack's own write"
+    );
+    parts
+        .writeback("am-1", |w| w.state == WritebackState::Done)
+        .await;
+    let all = silences(&am.base).await;
+    let live = active(&all);
+    assert_eq!(live.len(), 1, "{all:?}");
+    assert_eq!(live[0]["createdBy"], IRENE);
+    assert_eq!(live[0]["comment"], "fibre cut");
+    let mut names: Vec<&str> = live[0]["matchers"]
+        .as_array()
+        .expect("matchers")
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["alertname", "instance"]);
+    let shown = parts.events.0.lock().expect("lock").iter().any(|e| {
+        e.kind == EventKind::Updated
+            && e.reason == Some(EventReason::Writeback)
+            && e.alert
+                .writeback
+                .as_ref()
+                .is_some_and(|w| w.state == WritebackState::Done)
+    });
+    assert!(shown, "alert.updated with reason writeback");
+
+    // The unack deletes the silence.
+    let unacked = parts
+        .write(
+            Actor::User(IRENE.into()),
+            Action::Unack { id: "am-1".into() },
+        )
+        .await;
+    assert_eq!(
+        unacked.writeback.map(|w| w.state),
+        Some(WritebackState::Pending)
+    );
+    let start = Instant::now();
+    while !active(&silences(&am.base).await).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the silence was never deleted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    parts
+        .writeback("am-1", |w| w.state == WritebackState::Done)
+        .await;
+    let counts = parts.store.writeback_counts().await.expect("counts");
+    assert_eq!(
+        counts.get(SOURCE).map(|c| (c.pending, c.failed)),
+        None,
+        "{counts:?}"
+    );
+    parts.stop().await;
+}
+
+#[tokio::test]
+async fn alertmanager_down_keeps_it_pending_across_a_restart_and_sends_it_once_when_back() {
+    let Some(binary) = binary() else { return };
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = fresh_database(&dir).await;
+
+    // Alertmanager is down during the ack.
+    let parts = Parts::start(&database, &base).await;
+    parts.raise("am-2").await;
+    parts.ack("am-2").await;
+    let pending = parts
+        .writeback("am-2", |w| {
+            w.state == WritebackState::Pending && w.error.is_some()
+        })
+        .await;
+    assert!(
+        pending
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("cannot connect")),
+        "{pending:?}"
+    );
+    let counts = parts.store.writeback_counts().await.expect("counts");
+    assert_eq!(counts.get(SOURCE).map(|c| c.pending), Some(1), "{counts:?}");
+    parts.stop().await;
+
+    // The server restarts; then Alertmanager is back.
+    let parts = Parts::start(&database, &base).await;
+    let am = Alertmanager::start_on(&binary, "http://127.0.0.1:9/", port).await;
+    let done = parts
+        .writeback("am-2", |w| w.state == WritebackState::Done)
+        .await;
+    assert_eq!(done.error, None);
+    // Once: a second worker round sends nothing more.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(active(&silences(&am.base).await).len(), 1);
+    parts.stop().await;
+}
+
+/// Two instances on one PostgreSQL database claim with `SKIP LOCKED`:
+/// every write-back is sent exactly once.
+#[tokio::test]
+async fn two_instances_send_each_write_back_once() {
+    let Some(binary) = binary() else { return };
+    let Some(base) = postgres_url() else {
+        eprintln!("skipped: NOC_TEST_DATABASE_URL is not set (PostgreSQL)");
+        return;
+    };
+    let am = Alertmanager::start(&binary, "http://127.0.0.1:9/").await;
+    let database = common::fresh_postgres_database(&base).await;
+    // Queued with no worker running, then both workers start at once
+    // and find the same rows due.
+    let mut one = Parts::without_worker(&database, &am.base).await;
+    let mut two = Parts::without_worker(&database, &am.base).await;
+    let ids: Vec<String> = (0..12).map(|i| format!("am-pair-{i}")).collect();
+    for id in &ids {
+        one.raise(id).await;
+        one.ack(id).await;
+    }
+    one.start_worker();
+    two.start_worker();
+    for id in &ids {
+        one.writeback(id, |w| w.state == WritebackState::Done).await;
+    }
+    let all = silences(&am.base).await;
+    assert_eq!(
+        active(&all).len(),
+        ids.len(),
+        "one silence per ack: {all:?}"
+    );
+    one.stop().await;
+    two.stop().await;
+    common::drop_postgres_database(&database).await;
+}
