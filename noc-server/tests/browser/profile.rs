@@ -134,6 +134,25 @@ async fn a_screen_follows_its_profile_and_shows_its_name() {
         "across the whole screen"
     );
 
+    // Rotate: list and board in turn.
+    let rotate = json!({ "view": "rotate", "rotate": "1s" });
+    call(
+        &server,
+        reqwest::Method::PUT,
+        "/api/v1/screens/wall-3/profile",
+        Some(rotate),
+    )
+    .await;
+    for view in ["list", "board", "list"] {
+        browser
+            .wait_for(
+                &format!("the rotation to show the {view}"),
+                WAIT,
+                &format!("return document.body.dataset.view === '{view}';"),
+            )
+            .await;
+    }
+
     // Removed: the screen's own settings again.
     call(
         &server,
