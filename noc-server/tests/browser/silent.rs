@@ -80,8 +80,8 @@ const SILENT_HEARTBEAT: Duration = Duration::from_millis(300);
 
 /// Serves the browser screen's own files and a WebSocket that goes quiet
 /// after its snapshot. Stops when dropped.
-struct SilentServer {
-    addr: std::net::SocketAddr,
+pub struct SilentServer {
+    pub addr: std::net::SocketAddr,
     /// WebSocket connections so far.
     connections: Arc<AtomicUsize>,
     /// For each connection the page closed: how long after the snapshot.
@@ -91,6 +91,13 @@ struct SilentServer {
 
 impl SilentServer {
     async fn start() -> SilentServer {
+        SilentServer::start_with(vec![quiet_alert()], SILENT_HEARTBEAT).await
+    }
+
+    /// A stand-in whose snapshot holds `alerts` and announces `heartbeat`:
+    /// also a way to show the page alerts the real server makes only
+    /// slowly (flapping, a write-back that failed).
+    pub async fn start_with(alerts: Vec<Value>, heartbeat: Duration) -> SilentServer {
         use axum::http::header::CONTENT_TYPE;
         use axum::response::Html;
         use axum::routing::get;
@@ -143,6 +150,7 @@ impl SilentServer {
             .route(
                 "/ws/alerts",
                 get(move |upgrade: axum::extract::WebSocketUpgrade| {
+                    let alerts = alerts.clone();
                     let counter = Arc::clone(&counter);
                     let closes = Arc::clone(&closes);
                     async move {
@@ -151,8 +159,8 @@ impl SilentServer {
                             let snapshot = json!({
                                 "event": "snapshot", "reason": "connect", "seq": 1,
                                 "sites": null, "min_severity": "info",
-                                "heartbeat_ms": SILENT_HEARTBEAT.as_millis(),
-                                "alerts": [quiet_alert()], "truncated": false,
+                                "heartbeat_ms": heartbeat.as_millis(),
+                                "alerts": alerts, "truncated": false,
                             });
                             let text = snapshot.to_string();
                             let _ = socket
@@ -193,7 +201,7 @@ impl Drop for SilentServer {
     }
 }
 
-fn quiet_alert() -> Value {
+pub fn quiet_alert() -> Value {
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     json!({
         "id": "quiet-1", "site": "Kilimanjaro", "severity": "high",

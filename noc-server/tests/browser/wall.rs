@@ -1,10 +1,13 @@
 //! The wall's part-two picture: `*` alerts on every screen, ages, the
 //! hide-acked toggle, and the board view.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use crate::common::{TestServer, WAIT};
 use crate::harness::{Browser, OPERATOR_TOKEN, Tools, ack, alert, row, users_file};
+use crate::silent::{SilentServer, quiet_alert};
 
 /// Posts `body` as a user (only users may post an alert for every site).
 async fn post_as_user(server: &TestServer, body: &Value) {
@@ -167,4 +170,47 @@ async fn a_silent_source_is_pinned_first_and_marked() {
     assert_eq!(first, json!([true, "SOURCE SILENT", 2]));
     browser.close().await;
     server.stop().await;
+}
+
+/// What the real server makes only slowly (flapping takes four recoveries,
+/// a failed write-back a day of retries), shown from a stand-in's snapshot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flapping_and_a_failed_write_back_are_marked() {
+    let Some(tools) = Tools::or_skip() else {
+        return;
+    };
+    let mut flapping = quiet_alert();
+    flapping["id"] = json!("flappy");
+    flapping["flapping"] = json!(true);
+    let mut failed = quiet_alert();
+    failed["id"] = json!("wb-failed");
+    failed["acked_by"] = json!("irene@sprinttz.example");
+    failed["acked_at"] = failed["created_at"].clone();
+    failed["writeback"] = json!({ "state": "failed", "error": "Zabbix answered 500" });
+    let stand_in = SilentServer::start_with(vec![flapping, failed], Duration::from_secs(60)).await;
+    let browser = Browser::start(&tools).await;
+    let url = format!("http://{}/?client=markers", stand_in.addr);
+    browser.client.goto(&url).await.expect("open the page");
+    browser
+        .wait_for_ids("the stand-in's alerts", &["flappy", "wb-failed"])
+        .await;
+    let marks = browser
+        .js(&format!(
+            "const f = document.querySelector('{}'), w = document.querySelector('{}');
+             return [f.querySelector('.flap-tag').textContent, f.classList.contains('flapping'),
+                     w.querySelector('.ack').textContent, w.querySelector('.wb-failed').title];",
+            row("flappy"),
+            row("wb-failed")
+        ))
+        .await;
+    assert_eq!(
+        marks,
+        json!([
+            "FLAP",
+            true,
+            "⚠ WRITE-BACK FAILED[ACK] irene@sprinttz.example",
+            "the source was not told: Zabbix answered 500"
+        ])
+    );
+    browser.close().await;
 }
