@@ -1,6 +1,7 @@
 //! A real Prometheus Alertmanager, configured with a webhook receiver that
 //! points at the server: an alert pushed into its API lands with the right
-//! fields, and its resolution resolves it.
+//! fields, and its resolution resolves it; its Watchdog keeps its source
+//! alive, and when it stops the screens hear that the source is silent.
 
 mod common;
 
@@ -137,4 +138,91 @@ async fn alert_pushed_into_alertmanager_lands_and_resolves() {
     assert_eq!(all.as_array().map(Vec::len), Some(1), "{all}");
     drop(am);
     server.stop().await;
+}
+
+#[tokio::test]
+async fn the_watchdog_keeps_the_source_ok_and_its_end_raises_the_silent_alert() {
+    let Some(binary) = alertmanager_binary() else {
+        skip_or_fail(
+            "NOC_REQUIRE_ALERTMANAGER",
+            "Alertmanager (prometheus-alertmanager)",
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        "[[source]]\nname = \"prom-dc1\"\nkind = \"alertmanager\"\ntoken = \"prom-token\"\nheartbeat = \"3s\"\n",
+    )
+    .expect("write sources.toml");
+    let server = TestServer::start(&["--sources-file", sources.to_str().expect("utf-8")]).await;
+    let mut screen = Screen::connect(&server.ws_url("")).await;
+    screen.snapshot().await;
+    let am = Alertmanager::start_as(
+        &binary,
+        &server.url("/internal/alertmanager"),
+        "prom-token",
+        "1s",
+    )
+    .await;
+    // As Prometheus does with an always-firing rule: the same alert again
+    // and again, each time with an end a little ahead.
+    let watchdog = json!([{
+        "labels": { "alertname": "Watchdog", "severity": "none" },
+        "annotations": { "summary": "The alerting pipeline works" },
+        "endsAt": (Utc::now() + chrono::Duration::minutes(5))
+            .to_rfc3339_opts(SecondsFormat::Millis, true),
+    }]);
+    let pushing = {
+        let (base, watchdog) = (am.base.clone(), watchdog.clone());
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            loop {
+                let _ = http
+                    .post(format!("{base}/api/v2/alerts"))
+                    .json(&watchdog)
+                    .send()
+                    .await;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        })
+    };
+    let state = || async {
+        server.get_json("/api/v1/sources").await[0]["state"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    am.wait_for("Alertmanager's first watchdog", || async {
+        (state().await.as_deref() == Some("ok")).then_some(())
+    })
+    .await;
+    // Twice the heartbeat on the watchdog alone: still ok, nothing stored,
+    // no silent alert (the next event is a marker).
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    assert_eq!(state().await.as_deref(), Some("ok"));
+    let marker = server.post_marker("Kilimanjaro").await;
+    screen.expect_marker(&marker).await;
+    assert_eq!(
+        server.alerts_in_store().await,
+        1,
+        "only the marker is stored"
+    );
+
+    pushing.abort();
+    am.stop().await;
+    let stopped = std::time::Instant::now();
+    let (kind, alert) = common::within("the silent-source alert", screen.next_alert()).await;
+    assert_eq!(
+        (kind, alert.id.as_str()),
+        (EventKind::Created, "source-silent-prom-dc1")
+    );
+    assert!(
+        stopped.elapsed() <= std::time::Duration::from_secs(4),
+        "raised {:?} after Alertmanager stopped (heartbeat 3s)",
+        stopped.elapsed()
+    );
+    assert_eq!(alert.severity, Severity::Critical);
+    assert_eq!(alert.site, "*");
+    assert_eq!(state().await.as_deref(), Some("silent"));
 }

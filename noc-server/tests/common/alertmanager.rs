@@ -34,20 +34,43 @@ impl Drop for Alertmanager {
     }
 }
 
+/// A port that was free a moment ago.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
 impl Alertmanager {
     /// Starts Alertmanager on a free port with one webhook receiver,
     /// `webhook`, authorized with the ingest token.
     pub async fn start(binary: &Path, webhook: &str) -> Alertmanager {
-        let port = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-            listener.local_addr().expect("addr").port()
-        };
-        Alertmanager::start_on(binary, webhook, port).await
+        Alertmanager::start_on(binary, webhook, free_port()).await
     }
 
     /// As [`Alertmanager::start`], on `port` (e.g. the port of one
     /// stopped before, to bring it back).
     pub async fn start_on(binary: &Path, webhook: &str, port: u16) -> Alertmanager {
+        Alertmanager::launch(binary, webhook, port, INGEST, "1h").await
+    }
+
+    /// As [`Alertmanager::start`], authorized with `token`, and sending a
+    /// group that has not changed again every `repeat_interval`.
+    pub async fn start_as(
+        binary: &Path,
+        webhook: &str,
+        token: &str,
+        repeat_interval: &str,
+    ) -> Alertmanager {
+        Alertmanager::launch(binary, webhook, free_port(), token, repeat_interval).await
+    }
+
+    async fn launch(
+        binary: &Path,
+        webhook: &str,
+        port: u16,
+        token: &str,
+        repeat_interval: &str,
+    ) -> Alertmanager {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = dir.path().join("alertmanager.yml");
         std::fs::write(
@@ -55,10 +78,10 @@ impl Alertmanager {
             format!(
                 "global:\n  resolve_timeout: 5m\n\
                  route:\n  receiver: noc\n  group_by: ['alertname']\n  group_wait: 1s\n  \
-                 group_interval: 1s\n  repeat_interval: 1h\n\
+                 group_interval: 1s\n  repeat_interval: {repeat_interval}\n\
                  receivers:\n  - name: noc\n    webhook_configs:\n      - url: '{webhook}'\n        \
                  send_resolved: true\n        http_config:\n          authorization:\n            \
-                 type: Bearer\n            credentials: '{INGEST}'\n"
+                 type: Bearer\n            credentials: '{token}'\n"
             ),
         )
         .expect("write config");
