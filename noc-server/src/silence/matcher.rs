@@ -97,6 +97,22 @@ enum Test {
     Regex(Regex),
 }
 
+/// An alert as matchers read it, with its site lower-cased once rather
+/// than once per matcher (a write tests every live silence).
+pub struct Subject<'a> {
+    alert: &'a Alert,
+    site_key: String,
+}
+
+impl<'a> Subject<'a> {
+    pub fn new(alert: &'a Alert) -> Self {
+        Subject {
+            alert,
+            site_key: site_key(&alert.site),
+        }
+    }
+}
+
 /// A matcher ready to test alerts.
 #[derive(Debug, Clone)]
 pub struct Check {
@@ -131,7 +147,16 @@ impl Check {
 
     /// Does `alert` match?
     pub fn matches(&self, alert: &Alert) -> bool {
-        self.test_value(self.field.value(alert)) != self.negative
+        self.matches_subject(&Subject::new(alert))
+    }
+
+    /// Does the alert of `subject` match?
+    pub fn matches_subject(&self, subject: &Subject) -> bool {
+        let positive = match (&self.test, &self.field) {
+            (Test::OneOf(values), Field::Site) => values.contains(&subject.site_key),
+            _ => self.test_value(self.field.value(subject.alert)),
+        };
+        positive != self.negative
     }
 
     /// Does the positive test hold for `value` (an alert's field value)?

@@ -17,7 +17,7 @@ use noc_shared::{Alert, EventKind, EventReason, MatchOp, Matcher, Silence, Silen
 use crate::change::Applied;
 
 use crate::sites::SiteGroups;
-use matcher::Check;
+use matcher::{Check, Subject};
 
 pub use input::SilenceInput;
 
@@ -91,7 +91,11 @@ impl Rule {
 
     /// Does every matcher match `alert`?
     pub fn matches(&self, alert: &Alert) -> bool {
-        self.checks.iter().all(|c| c.matches(alert))
+        self.matches_subject(&Subject::new(alert))
+    }
+
+    fn matches_subject(&self, subject: &Subject) -> bool {
+        self.checks.iter().all(|c| c.matches_subject(subject))
     }
 
     pub fn state(&self, now: DateTime<Utc>) -> SilenceState {
@@ -119,9 +123,10 @@ impl Rules {
         if alert.status != Status::Active {
             return None;
         }
+        let subject = Subject::new(alert);
         self.rules
             .iter()
-            .find(|r| r.state(now) == SilenceState::Active && r.matches(alert))
+            .find(|r| r.state(now) == SilenceState::Active && r.matches_subject(&subject))
             .map(|r| r.id.as_str())
     }
 
