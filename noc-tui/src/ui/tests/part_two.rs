@@ -8,7 +8,7 @@ use noc_shared::{
     EventKind, HistoryEntry, Profile, ServerMessage, Severity, Writeback, WritebackState,
 };
 
-use super::{app, draw, find, line, lines};
+use super::{app, assert_16_colours_only, draw, find, line, lines};
 use crate::api::Reply;
 use crate::app::tests::{alert, event, snapshot};
 use crate::app::{Action, App, Msg, update};
@@ -67,6 +67,7 @@ fn rows_show_age_flap_ack_who_writeback_and_every_site() {
     assert!(find(&buf, "[SILENCED] critical problem s1").is_some());
     assert!(line(&buf, 2).contains("SILENCED 1 (shown)"));
     assert!(line(&buf, 2).contains("CRITICAL 2 "));
+    assert_16_colours_only(&buf);
 }
 
 #[test]
@@ -126,6 +127,7 @@ fn a_silent_source_is_a_banner_over_the_list() {
     );
     assert_eq!(buf[(1, 3)].bg, ratatui::style::Color::Red);
     assert!(line(&buf, 4).starts_with("ALERTS 2"));
+    assert_16_colours_only(&buf);
 }
 
 #[test]
@@ -242,6 +244,7 @@ fn the_profile_title_heads_the_screen_and_identify_fills_it() {
         find(&buf, "ALERTS").is_none(),
         "the name covers the whole screen"
     );
+    assert_16_colours_only(&buf);
 }
 
 /// The details screen of `docs/tui-details.txt`.
@@ -307,6 +310,7 @@ fn details_screen() -> (App, ratatui::buffer::Buffer) {
 #[test]
 fn details_show_every_field_the_link_labels_notes_and_history() {
     let (_, buf) = details_screen();
+    assert_16_colours_only(&buf);
     let text = lines(&buf).join("\n");
     for want in [
         " zbx-48213 — Esc closes ",
