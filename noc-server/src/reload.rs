@@ -15,6 +15,7 @@ use crate::config::Live;
 use crate::profiles::Profiles;
 use crate::sites::SiteGroups;
 use crate::sources::registry::Sources;
+use crate::store::Store;
 
 /// One kind of file that a reload reads again.
 #[async_trait::async_trait]
@@ -111,13 +112,17 @@ impl Reload for ScreensFile {
 }
 
 /// `--sources-file`: the sources and their tokens; when each was last
-/// heard stays.
-pub struct SourcesFile(pub Arc<Sources>);
+/// heard stays. The store learns which sources are written back.
+pub struct SourcesFile(pub Arc<Sources>, pub Arc<dyn Store>);
 
 #[async_trait::async_trait]
 impl Reload for SourcesFile {
     async fn reload(&self, path: &Path) -> Result<(), String> {
         self.0.replace(crate::sources::file::load(path)?);
-        Ok(())
+        let written_back = crate::writeback::worker::written_back(&self.0);
+        self.1
+            .set_writeback_sources(&written_back)
+            .await
+            .map_err(|e| format!("cannot store the written-back sources: {e}"))
     }
 }

@@ -31,6 +31,7 @@ use crate::screen::{ScreenContext, Screens};
 use crate::sites::SiteGroups;
 use crate::socket::{Peer, SharedTcpListener};
 use crate::sources::registry::Sources;
+use crate::writeback::worker;
 use crate::writer::Writer;
 use crate::{demo, liveness, silencing, sources, store, tls};
 
@@ -117,6 +118,17 @@ pub async fn run(
         writer.clone(),
         shutdown.clone(),
     ));
+    store
+        .set_writeback_sources(&worker::written_back(&sources))
+        .await
+        .context("cannot store the written-back sources")?;
+    tasks.spawn(worker::run(
+        store.clone(),
+        writer.clone(),
+        worker::targets(sources.clone()),
+        metrics.clone(),
+        shutdown.clone(),
+    ));
     let screen = Arc::new(ScreenContext {
         store: store.clone(),
         hub,
@@ -132,7 +144,9 @@ pub async fn run(
         cli.viewer_token.as_ref(),
         users,
     )));
-    tasks.spawn(reloader(&cli, &auth, &groups, &profiles, &sources).on_sighup(shutdown.clone()));
+    tasks.spawn(
+        reloader(&cli, &auth, &groups, &profiles, &sources, &store).on_sighup(shutdown.clone()),
+    );
     let state = AppState::new(Shared {
         store,
         writer,
@@ -206,6 +220,7 @@ fn reloader(
     groups: &Arc<Live<SiteGroups>>,
     profiles: &Arc<Profiles>,
     sources: &Arc<Sources>,
+    store: &Arc<dyn store::Store>,
 ) -> Reloader {
     let mut files = Reloader::default();
     if let Some(path) = &cli.users_file {
@@ -218,7 +233,7 @@ fn reloader(
         files.add(path, reload::ScreensFile(profiles.clone()));
     }
     if let Some(path) = &cli.sources_file {
-        files.add(path, reload::SourcesFile(sources.clone()));
+        files.add(path, reload::SourcesFile(sources.clone(), store.clone()));
     }
     files
 }

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use noc_shared::{SourceInfo, SourceState, WritebackCounts};
+use noc_shared::{SourceInfo, SourceState};
 
 use super::AppState;
 use super::extract::{Ingest, Viewer};
@@ -25,6 +25,7 @@ pub async fn list(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<SourceInfo>>, ApiError> {
     let active = state.store.active_by_source().await?;
+    let writeback = state.store.writeback_counts().await?;
     let now = Utc::now();
     let infos = state
         .sources
@@ -54,7 +55,7 @@ pub async fn list(
                     .map(|h| humantime::format_duration(h).to_string()),
                 state,
                 active_alerts: active.get(&source.name).copied().unwrap_or_default(),
-                writeback: WritebackCounts::default(),
+                writeback: writeback.get(&source.name).cloned().unwrap_or_default(),
             }
         })
         .collect();

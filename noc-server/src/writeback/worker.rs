@@ -15,6 +15,8 @@ use super::zabbix::Zabbix;
 use super::{Notice, SendError, http_client};
 use crate::change::{Action, Actor, WriteOp, now};
 use crate::metrics::Metrics;
+use crate::sources::file::{SourceConfig, SourceKind};
+use crate::sources::registry::Sources;
 use crate::store::Store;
 use crate::store::outbox::{Attempt, OutboxRow};
 use crate::writer::Writer;
@@ -55,6 +57,42 @@ pub struct Target {
 /// The target of each written-back source, by name, looked up at each
 /// send so that a re-read sources file applies at once.
 pub type Targets = Arc<dyn Fn(&str) -> Option<Target> + Send + Sync>;
+
+/// Where `source` writes back: a Zabbix or Alertmanager source with an
+/// `api_url`.
+pub fn target_of(source: &SourceConfig) -> Option<Target> {
+    let kind = match source.kind {
+        SourceKind::Zabbix => TargetKind::Zabbix,
+        SourceKind::Alertmanager => TargetKind::Alertmanager,
+        SourceKind::Grafana | SourceKind::Webhook => return None,
+    };
+    Some(Target {
+        kind,
+        api_url: source.api_url.clone()?,
+        token_file: source.api_token_file.clone(),
+    })
+}
+
+/// The targets of the sources in force.
+pub fn targets(sources: Arc<Sources>) -> Targets {
+    Arc::new(move |name: &str| {
+        sources
+            .all()
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| target_of(s))
+    })
+}
+
+/// The written-back sources as the store keeps them, `(name, kind)`, so
+/// that an action's own write knows to queue its write-back.
+pub fn written_back(sources: &Sources) -> Vec<(String, String)> {
+    sources
+        .all()
+        .iter()
+        .filter_map(|s| target_of(s).map(|t| (s.name.clone(), t.kind.as_str().to_owned())))
+        .collect()
+}
 
 /// Sends write-backs until `shutdown`.
 pub async fn run(
