@@ -124,6 +124,15 @@ impl Registry {
                 visit(*id, sub);
             }
         };
+        // An alert for every site (now or before the change) concerns
+        // every screen: no index narrows it down.
+        let everywhere = |site: &str| site == noc_shared::EVERY_SITE;
+        if everywhere(frame.site_key()) || frame.before().is_some_and(|(s, _)| everywhere(s)) {
+            for (id, sub) in &self.all {
+                offer(id, sub, false);
+            }
+            return;
+        }
         for (id, sub) in &self.every_site {
             offer(id, sub, true);
         }

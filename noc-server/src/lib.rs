@@ -25,6 +25,9 @@
 //!   the outbox's rows through the writer's way down.
 //! - [`silencing`]: the silence clock: when a silence starts or ends,
 //!   one write marks or unmarks the alerts it matches.
+//! - [`clock`]: what is due at a time (a `ttl`, an ack's expiry) fired
+//!   through the writer at that time; its [`clock::Timer`]s and the
+//!   [`clock::Alarm`] that wakes it.
 //! - [`screen`]: a wall screen's connection once admitted: its state
 //!   machine, its IO, heartbeats and `rtt_ms`, its rate limit, close codes;
 //!   and the list of connected screens.
@@ -88,10 +91,12 @@
 //!   SIGHUP: [`reload`].
 //! - Write-back to the source: queued in the action's own write
 //!   (`store/outbox.rs`), sent by `writeback/worker.rs`.
+//! - Expiry and ack lapses on time, once across instances: [`clock`].
 //! - Shutdown and its 5 s: [`server`].
 
 pub mod auth;
 pub mod change;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;

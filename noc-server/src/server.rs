@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::Auth;
+use crate::clock::{Alarm, AlertTimes, Timer};
 use crate::config::{Cli, Live, Secret, redact_url, scrub_password};
 use crate::event::{Announce, Publish};
 use crate::hub::Hub;
@@ -33,7 +34,7 @@ use crate::socket::{Peer, SharedTcpListener};
 use crate::sources::registry::Sources;
 use crate::writeback::worker;
 use crate::writer::Writer;
-use crate::{demo, liveness, silencing, sources, store, tls};
+use crate::{clock, demo, liveness, silencing, sources, store, tls};
 
 /// Events each screen may have queued before it counts as lagged.
 pub const SCREEN_QUEUE: usize = 1024;
@@ -85,15 +86,22 @@ pub async fn run(
     })?;
     let metrics = Metrics::default();
     let hub = Hub::new(SCREEN_QUEUE, metrics.clone());
+    // Events go to the hub through the clock's watch, which wakes the
+    // clock for a new expiry or ack lapse.
+    let alarm = Alarm::default();
+    let publish: Arc<dyn Publish> = Arc::new(clock::Watch {
+        hub: hub.clone(),
+        alarm: alarm.clone(),
+    });
     // A shared store (PostgreSQL) delivers every instance's events through
     // its follower; otherwise the writer publishes what it commits.
     let follower = store.clone().follower();
-    let local = follower.is_none().then(|| hub.clone() as Arc<dyn Publish>);
+    let local = follower.is_none().then(|| publish.clone());
     let (writer, writer_task) = Writer::start(store.clone(), local, metrics.clone());
     let profiles = start_profiles(&cli, &store).await?;
     let tasks = TaskTracker::new();
     if let Some(follow) = follower {
-        tasks.spawn(follow(hub.clone(), shutdown.clone()));
+        tasks.spawn(follow(publish, shutdown.clone()));
     }
     if let Some(follow) = store.clone().news_follower() {
         tasks.spawn(follow(
@@ -101,6 +109,8 @@ pub async fn run(
             shutdown.clone(),
         ));
     }
+    let timers: Vec<Arc<dyn Timer>> = vec![Arc::new(AlertTimes(store.clone()))];
+    tasks.spawn(clock::run(timers, writer.clone(), alarm, shutdown.clone()));
     if cli.demo {
         tasks.spawn(demo::run(writer.clone(), shutdown.clone()));
     }

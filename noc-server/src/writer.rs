@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::change::{Action, Actor, AlertInput, Outcome, WriteError, WriteOp};
@@ -45,10 +45,6 @@ type Reply = oneshot::Sender<Result<Vec<Outcome>, WriterError>>;
 pub struct Writer {
     queue: mpsc::Sender<(Vec<WriteOp>, Reply)>,
     metrics: Metrics,
-    /// Notified after a commit that set a time on the clock (an expiry,
-    /// an ack's lapse), which may be earlier than the one the clock
-    /// sleeps towards.
-    deadline_set: Arc<Notify>,
 }
 
 impl Writer {
@@ -60,20 +56,8 @@ impl Writer {
         metrics: Metrics,
     ) -> (Writer, JoinHandle<()>) {
         let (queue, rx) = mpsc::channel(QUEUE);
-        let deadline_set = Arc::new(Notify::new());
-        let task = tokio::spawn(run(store, publish, rx, deadline_set.clone()));
-        let writer = Writer {
-            queue,
-            metrics,
-            deadline_set,
-        };
-        (writer, task)
-    }
-
-    /// Notified after a commit that set an expiry or an ack's lapse: the
-    /// clock's cue to look for its next time again.
-    pub fn deadline_set(&self) -> Arc<Notify> {
-        self.deadline_set.clone()
+        let task = tokio::spawn(run(store, publish, rx));
+        (Writer { queue, metrics }, task)
     }
 
     /// Stores `inputs` from `by` as one all-or-nothing request, giving an
@@ -126,20 +110,12 @@ async fn run(
     store: Arc<dyn Store>,
     publish: Option<Arc<dyn Publish>>,
     mut rx: mpsc::Receiver<(Vec<WriteOp>, Reply)>,
-    deadline_set: Arc<Notify>,
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let (batch, replies): (Vec<_>, Vec<_>) = jobs.drain(..).unzip();
         match store.write(&batch).await {
             Ok(results) => {
-                let sets_deadline = results.iter().flatten().flatten().any(|o| {
-                    o.event.is_some()
-                        && (o.alert.expires_at.is_some() || o.alert.ack_expires_at.is_some())
-                });
-                if sets_deadline {
-                    deadline_set.notify_one();
-                }
                 for (result, reply) in results.into_iter().zip(replies) {
                     if let (Ok(outcomes), Some(publish)) = (&result, &publish) {
                         for event in outcomes.iter().filter_map(|o| o.event.as_ref()) {

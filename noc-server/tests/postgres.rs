@@ -1,6 +1,7 @@
 //! Several servers on one PostgreSQL: every screen sees every instance's
 //! alerts in one seq order; a lost listener resyncs its screens; a lost
-//! database makes `/healthz` answer 503 while screens stay connected.
+//! database makes `/healthz` answer 503 while screens stay connected; an
+//! expiry that every instance's clock fires is emitted once.
 //!
 //! Needs `NOC_TEST_DATABASE_URL` (e.g. postgres://postgres@127.0.0.1:5432/test);
 //! without it these tests say so and pass.
@@ -468,4 +469,44 @@ async fn healthz_is_degraded_while_the_listener_stays_down() {
     })
     .await;
     server.stop_and_drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_expiry_is_emitted_once_with_two_instances_firing() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let Some(base) = base_or_skip("an_expiry_is_emitted_once_with_two_instances_firing") else {
+        return;
+    };
+    let (a, b) = pair(&base, &[]).await;
+    let mut on_a = Screen::connect(&a.ws_url("")).await;
+    let mut on_b = Screen::connect(&b.ws_url("")).await;
+    on_a.snapshot().await;
+    on_b.snapshot().await;
+    // Both clocks know the time: each instance had a write with a ttl.
+    let mut first = alert("ttl-a", "North", "high");
+    first["ttl"] = serde_json::json!("1s");
+    let mut second = alert("ttl-b", "North", "high");
+    second["ttl"] = serde_json::json!("1s");
+    a.post_ok(&first).await;
+    b.post_ok(&second).await;
+    for screen in [&mut on_a, &mut on_b] {
+        let got = events(screen, 4).await;
+        let mut resolved: Vec<&str> = got[2..].iter().map(|(_, id)| id.as_str()).collect();
+        resolved.sort_unstable();
+        assert_eq!(resolved, ["ttl-a", "ttl-b"], "{got:?}");
+    }
+    // And no second resolve of either: the marker comes next on both.
+    let marker = a.post_marker("North").await;
+    on_a.expect_marker(&marker).await;
+    on_b.expect_marker(&marker).await;
+    let history = a.get_json("/api/v1/alerts/ttl-a/history").await;
+    let events: Vec<&str> = history
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["event"].as_str())
+        .collect();
+    assert_eq!(events, ["alert.created", "alert.resolved"]);
+    b.stop().await;
+    a.stop_and_drop_database().await;
 }
