@@ -134,23 +134,6 @@ pub async fn resolve(
     Ok(Json(alert))
 }
 
-/// `POST /api/v1/alerts/{id}/ack`: sets `acked_by` to the user's email.
-pub async fn ack(
-    Operator(user): Operator,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Alert>, ApiError> {
-    let action = Action::Ack {
-        id: id.clone(),
-        note: None,
-        expires_in: None,
-    };
-    let op = WriteOp::new(Actor::User(user.email.clone()), action);
-    let alert = single(state.writer.write(vec![op]).await?)?;
-    tracing::info!(user = %user.email, action = "ack", alert_id = %id, "user action");
-    Ok(Json(alert))
-}
-
 fn single(outcomes: Vec<Outcome>) -> Result<Alert, ApiError> {
     outcomes
         .into_iter()

@@ -160,6 +160,28 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
+/// Extractor for an optional JSON body: none at all (no content type, no
+/// bytes) is `None`; anything else is refused as [`JsonBody`] refuses it.
+pub struct OptionalJsonBody(pub Option<Value>);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let empty = req.headers().get(CONTENT_TYPE).is_none()
+            && req
+                .headers()
+                .get(axum::http::header::CONTENT_LENGTH)
+                .is_none_or(|n| n.as_bytes() == b"0");
+        if empty {
+            return Ok(OptionalJsonBody(None));
+        }
+        JsonBody::from_request(req, state)
+            .await
+            .map(|JsonBody(body)| OptionalJsonBody(Some(body)))
+    }
+}
+
 /// The alerts of a body posted by `by` (one object or an array), and
 /// whether it was an array; 422 naming what to fix, counted as a refused
 /// write.

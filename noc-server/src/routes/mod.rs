@@ -4,6 +4,7 @@
 //!
 //! - `alerts`: the webhook, the REST API and the screens list.
 //! - `screens`: screen profiles by name, and identify.
+//! - `actions`: the operators' ack (note, expiry), unack, notes, history.
 //! - `alertmanager`: the Alertmanager and Grafana webhook.
 //! - `silences`: make, list, read and end silences.
 //! - `ws`: admission of a WebSocket screen (the connection itself is
@@ -13,6 +14,7 @@
 //!   files.
 //! - `extract`: who is asking (bearer tokens), the JSON body, parameters.
 
+mod actions;
 mod alertmanager;
 mod alerts;
 mod extract;
@@ -106,7 +108,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/alerts", get(alerts::list).post(alerts::post_api))
         .route("/api/v1/alerts/{id}", get(alerts::get_one))
         .route("/api/v1/alerts/{id}/resolve", post(alerts::resolve))
-        .route("/api/v1/alerts/{id}/ack", post(alerts::ack))
+        .route("/api/v1/alerts/{id}/ack", post(actions::ack))
+        .route("/api/v1/alerts/{id}/unack", post(actions::unack))
+        .route("/api/v1/alerts/{id}/notes", post(actions::note))
+        .route("/api/v1/alerts/{id}/history", get(actions::history))
         .route("/api/v1/screens", get(alerts::screens))
         .route("/internal/heartbeat", post(sources::heartbeat))
         .route("/api/v1/sources", get(sources::list))
