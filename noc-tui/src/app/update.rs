@@ -202,6 +202,9 @@ fn list_key(app: &mut App, action: Action, effects: &mut Effects) {
         Action::Help => app.mode = Mode::Help,
         Action::Close => app.mode = Mode::Browse,
         Action::Back if app.mode == Mode::Help => app.mode = Mode::Browse,
+        // The name across the screen looks like something open: Esc takes
+        // it away rather than quitting under it.
+        Action::Back if app.identifying() => app.identify_until = None,
         Action::Back if !app.query.is_empty() => app.filter_key(Action::Close),
         Action::Back => app.quit = true,
         Action::SwitchView => {

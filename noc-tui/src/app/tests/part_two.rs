@@ -297,6 +297,16 @@ fn identify_shows_the_name_for_ten_seconds() {
     assert!(app.identifying());
     update(&mut app, Msg::Tick, now.plus(IDENTIFY_FOR));
     assert!(!app.identifying());
+    // Esc takes the name away early, and does not quit.
+    update(
+        &mut app,
+        Msg::Net(NetEvent::Message(ServerMessage::Identify)),
+        now,
+    );
+    update(&mut app, act(Action::Back), now);
+    assert!(!app.identifying() && !app.quit);
+    update(&mut app, act(Action::Back), now);
+    assert!(app.quit);
 }
 
 #[test]
