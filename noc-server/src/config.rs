@@ -102,6 +102,11 @@ pub struct Cli {
     #[arg(long, env = "NOC_HEARTBEAT_INTERVAL", default_value = "30s", value_parser = parse_interval)]
     pub heartbeat_interval: Duration,
 
+    /// How long resolved alerts (with their notes and history) are kept,
+    /// e.g. `30d`, `12h`; older ones are deleted, checked every minute.
+    #[arg(long, env = "NOC_KEEP_RESOLVED", default_value = "30d", value_parser = parse_keep)]
+    pub keep_resolved: Duration,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "NOC_MAX_BODY", default_value_t = 1_048_576)]
     pub max_body: usize,
@@ -212,6 +217,14 @@ impl<T> Live<T> {
     }
 }
 
+fn parse_keep(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. 30d or 12h)"))?;
+    if d < Duration::from_secs(1) {
+        return Err("resolved alerts are kept at least 1s".into());
+    }
+    Ok(d)
+}
+
 fn parse_interval(s: &str) -> Result<Duration, String> {
     let d =
         humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. 250ms, 30s or 2m)"))?;
@@ -238,6 +251,7 @@ mod tests {
         assert_eq!(cli.database, "sqlite://noc.db");
         assert_eq!(cli.heartbeat_interval, Duration::from_secs(30));
         assert_eq!(cli.max_body, 1_048_576);
+        assert_eq!(cli.keep_resolved, Duration::from_secs(30 * 86_400));
         assert!(!cli.demo);
     }
 

@@ -36,6 +36,8 @@
 //!   a change (or an identify) to the screens of that name.
 //! - [`writer`]: the single writer task: group commit, then publish;
 //!   [`writer::Writer::ingest`] is the one way down for every sender.
+//! - [`retention`]: `--keep-resolved`: old resolved alerts deleted in
+//!   small batches.
 //! - [`hub`]: the fan-out: offer each event only to the screens that want
 //!   it, resync the ones that fell behind; implements [`event::Publish`].
 //! - [`outlet`]: a screen's outgoing bytes: written straight to its socket
@@ -107,6 +109,7 @@ pub mod metrics;
 pub mod outlet;
 pub mod profiles;
 pub mod reload;
+pub mod retention;
 pub mod routes;
 pub mod screen;
 pub mod server;

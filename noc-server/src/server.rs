@@ -34,7 +34,7 @@ use crate::socket::{Peer, SharedTcpListener};
 use crate::sources::registry::Sources;
 use crate::writeback::worker;
 use crate::writer::Writer;
-use crate::{clock, demo, liveness, silencing, sources, store, tls};
+use crate::{clock, demo, liveness, retention, silencing, sources, store, tls};
 
 /// Events each screen may have queued before it counts as lagged.
 pub const SCREEN_QUEUE: usize = 1024;
@@ -103,6 +103,11 @@ pub async fn run(
     if let Some(follow) = follower {
         tasks.spawn(follow(publish, shutdown.clone()));
     }
+    tasks.spawn(retention::run(
+        store.clone(),
+        cli.keep_resolved,
+        shutdown.clone(),
+    ));
     if let Some(follow) = store.clone().news_follower() {
         tasks.spawn(follow(
             profiles.clone() as Arc<dyn Announce>,

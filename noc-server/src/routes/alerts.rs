@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use noc_shared::{Alert, parse_site_list};
 use serde_json::Value;
 
@@ -95,6 +96,23 @@ pub async fn list(
             ApiError::Unprocessable(format!("limit {s:?} is not a positive whole number"))
         })?,
     };
+    let before = match param("before") {
+        None => None,
+        Some(_) if status != StatusFilter::Resolved => {
+            return Err(ApiError::Unprocessable(
+                "before pages back through resolved alerts: use it with status=resolved".into(),
+            ));
+        }
+        Some(s) => Some(
+            DateTime::parse_from_rfc3339(s)
+                .map_err(|e| {
+                    ApiError::Unprocessable(format!(
+                        "before {s:?} is not an RFC 3339 time ({e}); write e.g. 2026-11-28T19:40:00.123Z"
+                    ))
+                })?
+                .with_timezone(&Utc),
+        ),
+    };
     let filter = state
         .groups
         .get()
@@ -103,6 +121,7 @@ pub async fn list(
         filter,
         status,
         limit: limit.min(MAX_LIST),
+        before,
     };
     Ok(Json(state.store.list(&query).await?))
 }

@@ -9,6 +9,7 @@ mod news;
 pub mod outbox;
 mod postgres;
 mod profiles;
+mod retention;
 mod rows;
 mod seen;
 mod silence_writes;
@@ -58,12 +59,17 @@ pub enum StatusFilter {
     All,
 }
 
-/// A query of `GET /api/v1/alerts`, newest first.
+/// A query of `GET /api/v1/alerts`: newest first; resolved alerts most
+/// recently resolved first, a page of them ending with every alert resolved
+/// in the same millisecond as its last (so that `before` that time misses
+/// none).
 #[derive(Debug, Clone)]
 pub struct ListQuery {
     pub filter: SiteFilter,
     pub status: StatusFilter,
     pub limit: usize,
+    /// With [`StatusFilter::Resolved`]: only alerts resolved before this.
+    pub before: Option<DateTime<Utc>>,
 }
 
 /// The active alerts of one filter and the last event they contain, read in
@@ -213,6 +219,15 @@ pub trait Store: Send + Sync + 'static {
     fn follower(self: Arc<Self>) -> Option<Follower> {
         None
     }
+
+    /// Deletes up to `batch` alerts resolved before `before`, oldest first,
+    /// with their notes and history, in one short transaction, and gives
+    /// the space back where the backend can. Returns how many went.
+    async fn prune_resolved(
+        &self,
+        before: DateTime<Utc>,
+        batch: usize,
+    ) -> Result<usize, StoreError>;
 
     /// Every stored screen profile, by screen name.
     async fn profiles(&self) -> Result<BTreeMap<String, Profile>, StoreError>;

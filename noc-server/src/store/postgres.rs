@@ -36,6 +36,7 @@ super::sql::sql_backend!(
     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
 );
 super::profiles::profile_sql!(Postgres);
+super::retention::retention_sql!(Postgres);
 
 super::silences::silence_sql!(Postgres, PgConnection);
 super::silence_writes::silence_writes!(Postgres);
@@ -441,6 +442,17 @@ impl Store for PostgresStore {
         Some(Box::new(move |hub, shutdown| {
             Box::pin(self.follow(hub, shutdown))
         }))
+    }
+
+    async fn prune_resolved(
+        &self,
+        before: DateTime<Utc>,
+        batch: usize,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let pruned = prune_resolved_in(&mut tx, before.timestamp_millis(), batch).await?;
+        tx.commit().await?;
+        Ok(pruned)
     }
 
     async fn profiles(&self) -> Result<BTreeMap<String, Profile>, StoreError> {

@@ -270,6 +270,8 @@ where
 pub const DISPLAY_ORDER: &str = " ORDER BY severity ASC, created_at DESC, id ASC";
 /// The ORDER BY of the list API: newest first.
 pub const NEWEST_FIRST: &str = " ORDER BY created_at DESC, id ASC";
+/// The ORDER BY of resolved alerts paged back in time.
+pub const LAST_RESOLVED_FIRST: &str = " ORDER BY resolved_at DESC, id ASC";
 
 /// A row of `history`.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -311,13 +311,46 @@ macro_rules! sql_backend {
             let mut sql = rows::select_matching::<$db>(&query.filter);
             match query.status {
                 StatusFilter::Active => sql.push(" AND status = 'active'"),
-                StatusFilter::Resolved => sql.push(" AND status = 'resolved'"),
+                StatusFilter::Resolved => return list_resolved(pool, query).await,
                 StatusFilter::All => &mut sql,
             };
             sql.push(rows::NEWEST_FIRST)
                 .push(" LIMIT ")
                 .push_bind(rows::limit(query.limit));
             rows::alerts(sql.build_query_as().fetch_all(pool).await?)
+        }
+
+        /// A page of resolved alerts, most recently resolved first, before
+        /// `query.before`; then the rest of those resolved in the same
+        /// millisecond as the page's last, so that the next page (before
+        /// that time) leaves none out.
+        async fn list_resolved(
+            pool: &sqlx::Pool<$db>,
+            query: &$crate::store::ListQuery,
+        ) -> Result<Vec<noc_shared::Alert>, $crate::store::StoreError> {
+            use $crate::store::rows;
+            let mut sql = rows::select_matching::<$db>(&query.filter);
+            sql.push(" AND status = 'resolved'");
+            if let Some(before) = query.before {
+                sql.push(" AND resolved_at < ")
+                    .push_bind(before.timestamp_millis());
+            }
+            sql.push(rows::LAST_RESOLVED_FIRST)
+                .push(" LIMIT ")
+                .push_bind(rows::limit(query.limit));
+            let mut found: Vec<rows::AlertRow> = sql.build_query_as().fetch_all(pool).await?;
+            let last = found.last().map(|r| (r.resolved_at, r.id.clone()));
+            if let (true, Some((Some(at), id))) = (found.len() == query.limit, last) {
+                let mut ties = rows::select_matching::<$db>(&query.filter);
+                ties.push(" AND status = 'resolved' AND resolved_at = ")
+                    .push_bind(at)
+                    .push(" AND id > ")
+                    .push_bind(id)
+                    .push(" ORDER BY id ASC");
+                let more: Vec<rows::AlertRow> = ties.build_query_as().fetch_all(pool).await?;
+                found.extend(more);
+            }
+            rows::alerts(found)
         }
 
         /// The active alerts of `filter` in display order, at most `max`, and

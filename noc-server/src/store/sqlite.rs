@@ -8,7 +8,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use noc_shared::{Alert, HistoryEntry, Profile, SiteFilter};
 use noc_shared::{Silence, SilenceState, Writeback, WritebackCounts};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
 use super::outbox::{Attempt, OutboxRow};
@@ -28,10 +30,18 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 // A SQLite read transaction sees one moment of the database by itself.
 super::sql::sql_backend!(Sqlite, SqliteConnection, "");
 super::profiles::profile_sql!(Sqlite);
+super::retention::retention_sql!(Sqlite);
 
 /// Alerts in one SQLite file.
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Held by each write transaction of this process. SQLite lets one
+    /// writer at a time in, and a transaction that read before another
+    /// committed cannot write at all (SQLITE_BUSY_SNAPSHOT, which no busy
+    /// timeout waits out): the writer's batches, retention, silences and
+    /// profile changes take turns here instead, and begin IMMEDIATE, so
+    /// that anyone else's write lock is waited for at the start.
+    writing: tokio::sync::Mutex<()>,
     /// The live silences, compiled for the write path.
     rules: RulesCache,
 }
@@ -44,6 +54,8 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
+            // Pruned alerts' pages go back to the file system.
+            .auto_vacuum(SqliteAutoVacuum::Incremental)
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
@@ -51,19 +63,40 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
+        incremental_vacuum(&pool).await?;
         Ok(SqliteStore {
             pool,
             rules: RulesCache::default(),
+            writing: tokio::sync::Mutex::new(()),
         })
     }
+}
+
+/// A file made before auto_vacuum was set keeps its old mode until a
+/// VACUUM rewrites it: done once, at start.
+async fn incremental_vacuum(pool: &SqlitePool) -> Result<(), StoreError> {
+    let mode: i64 = sqlx::query_scalar("PRAGMA auto_vacuum")
+        .fetch_one(pool)
+        .await?;
+    const INCREMENTAL: i64 = 2;
+    if mode != INCREMENTAL {
+        tracing::info!("rewriting the database once so that it can give space back (VACUUM)");
+        let mut conn = pool.acquire().await?;
+        sqlx::query("PRAGMA auto_vacuum = INCREMENTAL")
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("VACUUM").execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     async fn write(&self, batch: &[Vec<WriteOp>]) -> Result<BatchResult, StoreError> {
-        // SQLite has one writer at a time, and this process is it (the
-        // writer task), so no lock beyond the transaction is needed.
-        let mut tx = self.pool.begin().await?;
+        // SQLite has one writer at a time; this process's writes take
+        // turns (see `writing`).
+        let _writing = self.writing.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let first = read_seq(&mut tx, "").await?;
         let rules = current_rules(&mut tx, &self.rules, crate::change::now()).await?;
         let (results, seq) = apply_batch(&mut tx, batch, first, &rules).await?;
@@ -119,6 +152,7 @@ impl Store for SqliteStore {
         silence: &StoredSilence,
         now: DateTime<Utc>,
     ) -> Result<Result<Silence, String>, StoreError> {
+        let _writing = self.writing.lock().await;
         create_silence(&self.pool, silence, now).await
     }
 
@@ -127,6 +161,7 @@ impl Store for SqliteStore {
         id: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Silence>, StoreError> {
+        let _writing = self.writing.lock().await;
         delete_silence(&self.pool, id, now).await
     }
 
@@ -191,6 +226,24 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn prune_resolved(
+        &self,
+        before: DateTime<Utc>,
+        batch: usize,
+    ) -> Result<usize, StoreError> {
+        let _writing = self.writing.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let pruned = prune_resolved_in(&mut tx, before.timestamp_millis(), batch).await?;
+        tx.commit().await?;
+        if pruned > 0 {
+            // Free pages back to the file system (auto_vacuum is incremental).
+            sqlx::query("PRAGMA incremental_vacuum")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(pruned)
+    }
+
     async fn profiles(&self) -> Result<BTreeMap<String, Profile>, StoreError> {
         load_profiles(&self.pool).await
     }
@@ -200,14 +253,16 @@ impl Store for SqliteStore {
     }
 
     async fn put_profiles(&self, profiles: &[(String, Profile)]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let _writing = self.writing.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         save_profiles(&mut tx, profiles).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn delete_profile(&self, name: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let _writing = self.writing.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let removed = remove_profile(&mut tx, name).await?;
         tx.commit().await?;
         Ok(removed)
