@@ -13,16 +13,65 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::zabbix_stack::{self, ZabbixStack};
-use common::{INGEST, Screen, TestServer, skip_or_fail};
+use common::{Screen, TestServer, skip_or_fail};
 use noc_server::writeback::zabbix::Zabbix;
 use noc_server::writeback::{Notice, SendError, http_client};
-use noc_shared::{Alert, EventKind, Severity, Status};
+use noc_shared::{Alert, EventKind, Severity, Status, WritebackState};
 use serde_json::json;
 
 /// Zabbix's alerter and escalator run on their own clocks: a message
 /// takes 2–6 s to go out.
 const PATIENCE: Duration = Duration::from_secs(40);
 const IRENE: &str = "irene@sprinttz.example";
+const IRENE_TOKEN: &str = "irene-token";
+/// The Zabbix source's token, which the media type posts with.
+const SOURCE_TOKEN: &str = "zabbix-dc1-token";
+
+/// The sources file (Zabbix `zabbix-dc1`, written back through the API
+/// on `api_port` with the token in `token_file`) and the users file, in
+/// `dir`; the flags that name them.
+fn files(dir: &tempfile::TempDir, api_port: u16, token_file: &std::path::Path) -> Vec<String> {
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        format!(
+            "[[source]]\nname = \"zabbix-dc1\"\nkind = \"zabbix\"\ntoken = \"{SOURCE_TOKEN}\"\n\
+             api_url = \"http://127.0.0.1:{api_port}/api_jsonrpc.php\"\napi_token_file = \"{}\"\n",
+            token_file.display()
+        ),
+    )
+    .expect("sources file");
+    let users = dir.path().join("users.toml");
+    std::fs::write(
+        &users,
+        format!("[[user]]\nemail = \"{IRENE}\"\ntoken = \"{IRENE_TOKEN}\"\n"),
+    )
+    .expect("users file");
+    vec![
+        "--sources-file".into(),
+        sources.display().to_string(),
+        "--users-file".into(),
+        users.display().to_string(),
+    ]
+}
+
+/// A person's POST to `path` (with `{}` for the alert id); the alert.
+async fn post(server: &TestServer, path: &str, id: &str) -> Alert {
+    let response = server
+        .http
+        .post(server.url(&path.replace("{}", id)))
+        .bearer_auth(IRENE_TOKEN)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("POST");
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response.json().await.expect("an alert")
+}
 
 /// Whether this machine can run the stack; fails the test under
 /// `NOC_REQUIRE_ZABBIX=1` when it cannot.
@@ -111,8 +160,13 @@ async fn zabbix_problem_ack_echo_and_recovery() {
         return;
     }
     let started = Instant::now();
-    let server = TestServer::start(&[]).await;
-    let stack = ZabbixStack::start(&server.url(""), INGEST).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let api_port = zabbix_stack::free_port();
+    let token_file = dir.path().join("zabbix-dc1.token");
+    let flags = files(&dir, api_port, &token_file);
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let server = TestServer::start(&flags).await;
+    let stack = ZabbixStack::start(&server.url(""), SOURCE_TOKEN, api_port, token_file).await;
     println!("Zabbix stack up in {:.1}s", started.elapsed().as_secs_f64());
     let mut screen = Screen::connect(&server.ws_url("sites=Kilimanjaro")).await;
     screen.snapshot().await;
@@ -136,7 +190,7 @@ async fn zabbix_problem_ack_echo_and_recovery() {
             "Kilimanjaro",
             Severity::High,
             "Uplink down on sw-01.kili",
-            "zabbix",
+            "zabbix-dc1",
             Status::Active
         )
     );
@@ -168,37 +222,70 @@ async fn zabbix_problem_ack_echo_and_recovery() {
         started.elapsed().as_secs_f64()
     );
 
-    // An ack with a note, written back as the server's worker does.
-    let zabbix = Zabbix::new(http_client(), &stack.api_url, stack.token_file.clone());
-    let ack = Notice::Ack {
-        by: IRENE.into(),
-        note: Some("fibre cut at km 12".into()),
-        expires_at: None,
-    };
-    zabbix
-        .send(Some(&eventid), &ack)
-        .await
-        .expect("event.acknowledge");
-    let (acked, messages) = acknowledges(&stack, &eventid).await;
-    assert_eq!(acked, "1");
+    // An ack on the wall: the server's worker writes it to the event.
+    let acked = post(&server, "/api/v1/alerts/{}/ack", &alert.id).await;
+    assert_eq!(acked.acked_by.as_deref(), Some(IRENE));
+    assert_eq!(screen.next_alert().await.0, EventKind::Acknowledged);
+    let (kind, shown) = screen.next_alert().await;
     assert_eq!(
-        messages,
-        vec![format!("fibre cut at km 12 — {IRENE} via NOC")]
+        (kind, shown.writeback.map(|w| w.state)),
+        (EventKind::Updated, Some(WritebackState::Done)),
+        "the write-back's outcome on the wall"
     );
+    let (flag, _) = acknowledges(&stack, &eventid).await;
+    assert_eq!(flag, "1", "acknowledged in Zabbix");
+    let by = stack
+        .admin(
+            "event.get",
+            json!({"eventids": [eventid], "output": ["eventid"], "select_acknowledges": ["userid", "action"]}),
+        )
+        .await;
+    let writer = stack
+        .admin(
+            "user.get",
+            json!({"output": ["userid"], "filter": {"username": zabbix_stack::WRITEBACK_USER}}),
+        )
+        .await;
+    assert_eq!(
+        by[0]["acknowledges"][0]["userid"], writer[0]["userid"],
+        "{by}"
+    );
+    println!("ack in Zabbix at {:.1}s", started.elapsed().as_secs_f64());
 
-    // Zabbix sends its update message for that ack; the media type knows
-    // it for the server's own and posts nothing.
-    wait_for(&stack, "the update message to be sent", || async {
+    // Zabbix's update message for it comes back through the media type,
+    // which knows the write-back's user and posts nothing: one ack shows.
+    wait_for(&stack, "the ack's update message to be sent", || async {
         (sent(&stack, &eventid).await >= 2).then_some(())
     })
     .await;
     let marker = server.post_marker("Kilimanjaro").await;
     screen.expect_marker(&marker).await;
     assert_eq!(
-        server.stored(&alert.id).await.updated_at,
-        alert.updated_at,
-        "the echo changed the alert"
+        server.stored(&alert.id).await.acked_by.as_deref(),
+        Some(IRENE)
     );
+
+    // A note, signed with the person's email, as the worker sends one.
+    let zabbix = Zabbix::new(http_client(), &stack.api_url, stack.token_file.clone());
+    let note = Notice::Note {
+        by: IRENE.into(),
+        text: "fibre cut at km 12".into(),
+    };
+    zabbix
+        .send(Some(&eventid), &note)
+        .await
+        .expect("event.acknowledge");
+    let (_, messages) = acknowledges(&stack, &eventid).await;
+    assert_eq!(
+        messages,
+        vec![format!("fibre cut at km 12 — {IRENE} via NOC")]
+    );
+    wait_for(&stack, "the note's update message to be sent", || async {
+        (sent(&stack, &eventid).await >= 3).then_some(())
+    })
+    .await;
+    let marker = server.post_marker("Kilimanjaro").await;
+    screen.expect_marker(&marker).await;
 
     // Unack: no message, so the write-back user tells the echo apart.
     zabbix
@@ -207,14 +294,14 @@ async fn zabbix_problem_ack_echo_and_recovery() {
         .expect("unack");
     assert_eq!(acknowledges(&stack, &eventid).await.0, "0");
     wait_for(&stack, "the unack's update message", || async {
-        (sent(&stack, &eventid).await >= 3).then_some(())
+        (sent(&stack, &eventid).await >= 4).then_some(())
     })
     .await;
     let marker = server.post_marker("Kilimanjaro").await;
     screen.expect_marker(&marker).await;
 
     // An alert the media type did not bring has no event id: failed for good.
-    let missing = zabbix.send(None, &ack).await;
+    let missing = zabbix.send(None, &note).await;
     assert!(matches!(missing, Err(SendError::Fail(_))), "{missing:?}");
 
     // The recovery.

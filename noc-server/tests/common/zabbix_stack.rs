@@ -82,7 +82,8 @@ fn free_listen_port() -> u16 {
         .expect("a free port below 32768")
 }
 
-fn free_port() -> u16 {
+/// A free port, e.g. for the API.
+pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("addr").port()
 }
@@ -166,8 +167,16 @@ impl ZabbixStack {
     /// Starts Zabbix with the media type posting to `noc_url` with
     /// `noc_token`, a host `sw-01.kili` (tag `site: Kilimanjaro`) whose
     /// item `noc.test` above 0 is a problem, and an action that sends every
-    /// problem, update and recovery through the media type.
-    pub async fn start(noc_url: &str, noc_token: &str) -> ZabbixStack {
+    /// problem, update and recovery through the media type. The API
+    /// listens on `api_port` (see [`free_port`]) and the write-back user's
+    /// token is written to `token_file`, so that a server's sources file
+    /// can name both before Zabbix starts.
+    pub async fn start(
+        noc_url: &str,
+        noc_token: &str,
+        api_port: u16,
+        token_file: PathBuf,
+    ) -> ZabbixStack {
         ensure_template().await;
         let home = tempfile::tempdir().expect("tempdir");
         let database = format!("noc_zabbix_{}_{}", std::process::id(), free_port());
@@ -255,7 +264,7 @@ impl ZabbixStack {
             ),
         )
         .expect("write zabbix.conf.php");
-        let web_port = free_port();
+        let web_port = api_port;
         let php_log = std::fs::File::create(home.path().join("php.log")).expect("php log");
         let php = Command::new("php")
             .arg("-S")
@@ -272,7 +281,7 @@ impl ZabbixStack {
             .expect("php -S");
         let mut stack = ZabbixStack {
             api_url: format!("http://127.0.0.1:{web_port}/api_jsonrpc.php"),
-            token_file: home.path().join("writeback.token"),
+            token_file,
             triggerid: String::new(),
             admin: String::new(),
             server_port,
