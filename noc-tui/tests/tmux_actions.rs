@@ -1,6 +1,8 @@
 //! The operator's part two in a real terminal (tmux) against the real
 //! server: select a row, open it, close it with Esc (the screen stays), ack
 //! it with a note and see `[ACK] irene` on a second screen within a second,
+//! see the note and the history in the details and a new note arrive in
+//! them live, unack from the details,
 //! narrow the list with `/`, silence a site for 2 s and see its row leave
 //! and come back, the action keys of a screen without a user token, and a
 //! profile put, an identify and a profile removed through the API. Skipped, and says so, without tmux.
@@ -43,7 +45,8 @@ fn screen(server: &Server, name: &str, extra: &str) -> Tmux {
         bin = env!("CARGO_BIN_EXE_noc-tui"),
         url = server.base(),
     );
-    tmux.start(110, 30, &script);
+    // Tall enough for a whole details pane, history included.
+    tmux.start(110, 60, &script);
     tmux
 }
 
@@ -135,6 +138,42 @@ async fn ack_with_a_note_shows_on_a_second_screen_within_a_second() {
         })
         .await;
     assert!(!said.contains("Ack note"), "{said}");
+
+    // The details show the ack's note and its history, and follow a note
+    // added from them, live.
+    desk.keys(&["Enter"]);
+    let open = desk
+        .wait_for("the acked alert's history", |s| {
+            s.contains("warn-1 — Esc closes")
+                && s.contains("alert.acknowledged  by irene@sprinttz.example  note: on it")
+        })
+        .await;
+    assert!(open.contains("ack note  on it"), "{open}");
+    assert!(open.contains("acked by  irene@sprinttz.example"), "{open}");
+    desk.keys(&["n"]);
+    desk.wait_for("the note prompt", |s| s.contains("Note: "))
+        .await;
+    desk.type_text("fibre cut at km 12");
+    desk.keys(&["Enter"]);
+    desk.wait_for("the note in the open details", |s| {
+        s.contains("NOTES 1") && s.contains("irene@sprinttz.example: fibre cut at km 12")
+    })
+    .await;
+    // u from the details takes the ack back, on every screen.
+    desk.keys(&["u"]);
+    wall.wait_for("the ack gone from the wall", |s| {
+        row(s, "warn-1 at").is_some_and(|l| !l.contains("[ACK]"))
+    })
+    .await;
+    desk.wait_for("the unack in the history", |s| {
+        s.contains("alert.unacknowledged  by irene@sprinttz.example")
+    })
+    .await;
+    desk.keys(&["Escape"]);
+    desk.wait_for("the list again", |s| {
+        s.contains("ALERTS 2") && !s.contains("Esc closes")
+    })
+    .await;
 
     // `/` narrows as it is typed; Esc clears it, a second Esc quits.
     desk.keys(&["/"]);
