@@ -164,9 +164,11 @@ async fn a_terminated_listener_resyncs_screens_then_goes_live_again() {
         .await
         .expect("admin connection");
     let killed: Vec<(bool,)> = sqlx::query_as(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN%'",
+        // The event listener by its name: the profiles' news listen too.
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
     )
     .bind(&name)
+    .bind("noc-server-listener")
     .fetch_all(&mut admin)
     .await
     .expect("terminate");
