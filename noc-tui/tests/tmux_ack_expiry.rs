@@ -2,7 +2,8 @@
 //! terminal (tmux) against the real server: an ack for 2 s shows
 //! `[ACK] irene` and lapses by itself; an ack sent for an alert that was
 //! resolved while its prompt was open is refused, and the screen says why
-//! in words. Skipped, and says so, without tmux.
+//! in words; a viewer token given as the user token views, and its
+//! actions are refused in words. Skipped, and says so, without tmux.
 
 mod common;
 
@@ -92,5 +93,38 @@ async fn an_ack_for_two_seconds_lapses_and_a_refused_one_is_said() {
         })
         .await;
     assert!(!said.contains("EXIT="), "{said}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_viewer_token_given_as_the_user_token_is_refused_in_words() {
+    if !Tmux::installed() {
+        skip_or_fail("NOC_REQUIRE_TMUX", "tmux");
+        return;
+    }
+    let server = Server::start(&["--viewer-token", "look-only"]).await;
+    server
+        .post(&alert("crit-1", "Kilimanjaro", "critical"))
+        .await;
+    let tmux = Tmux::new("viewer");
+    let script = format!(
+        "env -u NO_COLOR -u NOC_URL -u NOC_SITES -u NOC_TOKEN -u NOC_USER_TOKEN TERM=xterm-256color \
+         {bin} --url {url} --name viewer --user-token look-only; echo EXIT=$?; sleep 60",
+        bin = env!("CARGO_BIN_EXE_noc-tui"),
+        url = server.base(),
+    );
+    tmux.start(120, 24, &script);
+    // The viewer token views (it is sent as the WebSocket's token too).
+    tmux.wait_for("the alerts", |s| {
+        s.contains("CONNECTED") && s.contains("crit-1 at")
+    })
+    .await;
+    tmux.keys(&["u"]);
+    let said = tmux
+        .wait_for("the refusal in words", |s| {
+            s.contains("unack of crit-1 failed: the server does not accept this token (401)")
+        })
+        .await;
+    assert!(said.contains("check --user-token"), "{said}");
     server.stop().await;
 }
