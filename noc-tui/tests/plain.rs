@@ -1,5 +1,7 @@
 //! `--plain` end to end: the built binary against the real server, read
-//! line by line from its standard output.
+//! line by line from its standard output; the part-two words (`NOTED`,
+//! `UNACKED`, `SILENCED`, `EXPIRED`) from the server's own actions, silences
+//! and expiry.
 
 mod common;
 
@@ -128,5 +130,124 @@ async fn plain_mode_writes_one_line_per_alert_and_event() {
         stderr.contains(&format!("connected to ws://{}/ws/alerts", server.addr)),
         "{stderr}"
     );
+    server.stop().await;
+}
+
+/// A user's POST to `path` with `body`, expecting a 2xx.
+async fn act(server: &Server, path: &str, body: serde_json::Value) {
+    let response = within(
+        path,
+        server
+            .http
+            .post(format!("{}{path}", server.base()))
+            .bearer_auth("user-token")
+            .json(&body)
+            .send(),
+    )
+    .await
+    .expect("POST");
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+}
+
+#[tokio::test]
+async fn plain_mode_says_noted_unacked_silenced_and_expired() {
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
+    let users = dir.path().join("users.toml");
+    std::fs::write(
+        &users,
+        "[[user]]\nemail = \"irene@noc.example\"\ntoken = \"user-token\"\n",
+    )
+    .expect("users file");
+    let users = users.display().to_string();
+    let server = Server::start_on(dir, "127.0.0.1:0", &["--users-file", &users]).await;
+    let mut child = start(&["--plain", "--url", &server.base(), "--name", "plain-words"]);
+    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    server.post(&alert("w", "Kampala", "high")).await;
+    assert_line(
+        &next_line(&mut lines).await,
+        "HIGH",
+        "Kampala",
+        "w at Kampala",
+    );
+
+    let base = "/api/v1/alerts/w";
+    act(
+        &server,
+        &format!("{base}/ack"),
+        serde_json::json!({"note": "on it"}),
+    )
+    .await;
+    assert_line(
+        &next_line(&mut lines).await,
+        "ACKED",
+        "Kampala",
+        "w at Kampala",
+    );
+    act(
+        &server,
+        &format!("{base}/notes"),
+        serde_json::json!({"text": "crew sent"}),
+    )
+    .await;
+    assert_line(
+        &next_line(&mut lines).await,
+        "NOTED",
+        "Kampala",
+        "w at Kampala",
+    );
+    act(&server, &format!("{base}/unack"), serde_json::json!({})).await;
+    assert_line(
+        &next_line(&mut lines).await,
+        "UNACKED",
+        "Kampala",
+        "w at Kampala",
+    );
+
+    // A silence of the site for 1 s: SILENCED, then the severity again.
+    act(
+        &server,
+        "/api/v1/silences",
+        serde_json::json!({
+            "matchers": [{"name": "site", "op": "=", "value": "Kampala"}],
+            "duration": "1s",
+            "comment": "works",
+        }),
+    )
+    .await;
+    assert_line(
+        &next_line(&mut lines).await,
+        "SILENCED",
+        "Kampala",
+        "w at Kampala",
+    );
+    assert_line(
+        &next_line(&mut lines).await,
+        "HIGH",
+        "Kampala",
+        "w at Kampala",
+    );
+
+    // An alert with a ttl of 1 s resolves by itself: EXPIRED.
+    let mut short = alert("t", "Kampala", "warning");
+    short["ttl"] = serde_json::json!(1);
+    server.post(&short).await;
+    assert_line(
+        &next_line(&mut lines).await,
+        "WARNING",
+        "Kampala",
+        "t at Kampala",
+    );
+    assert_line(
+        &next_line(&mut lines).await,
+        "EXPIRED",
+        "Kampala",
+        "t at Kampala",
+    );
+
+    terminate(&mut child).await;
     server.stop().await;
 }
