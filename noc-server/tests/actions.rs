@@ -107,9 +107,19 @@ async fn unack_notes_and_history() {
     let mut screen = Screen::connect(&server.ws_url("")).await;
     screen.snapshot().await;
 
-    // Ack with no body at all.
+    // Ack with no body at all, and with an empty one labelled JSON.
     let (status, _) = act(&server, "/api/v1/alerts/a-2/ack", None).await;
     assert_eq!(status, 200);
+    assert_eq!(screen.next_event().await.0, EventKind::Acknowledged);
+    let response = server
+        .http
+        .post(server.url("/api/v1/alerts/a-2/ack"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 200);
     assert_eq!(screen.next_event().await.0, EventKind::Acknowledged);
     let (status, unacked) = act(&server, "/api/v1/alerts/a-2/unack", None).await;
     assert_eq!(status, 200, "{unacked}");
@@ -172,6 +182,7 @@ async fn unack_notes_and_history() {
         [
             EventKind::Created,
             EventKind::Acknowledged,
+            EventKind::Acknowledged,
             EventKind::Unacknowledged,
             EventKind::Noted,
             EventKind::Resolved,
@@ -183,13 +194,13 @@ async fn unack_notes_and_history() {
         "oldest first"
     );
     let by: Vec<&str> = steps.iter().map(|s| s.by.as_str()).collect();
-    assert_eq!(by, ["webhook", USER, USER, USER, "webhook", USER]);
+    assert_eq!(by, ["webhook", USER, USER, USER, USER, "webhook", USER]);
     assert_eq!(steps[1].changes["acked_by"], (Value::Null, json!(USER)));
     assert_eq!(
-        steps[4].changes["status"],
+        steps[5].changes["status"],
         (json!("active"), json!("resolved"))
     );
-    assert_eq!(steps[3].note.as_deref(), Some("called the ISP"));
+    assert_eq!(steps[4].note.as_deref(), Some("called the ISP"));
     server.stop().await;
 }
 

@@ -134,51 +134,64 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
-        if !is_json {
-            return Err(ApiError::UnsupportedMediaType(
-                "the body must be JSON, sent with Content-Type: application/json".into(),
-            ));
+        if !is_json(&req) {
+            return Err(not_json());
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(
-                    "the body is larger than the server's --max-body limit".into(),
-                )
-            } else {
-                ApiError::BadRequest(format!("cannot read the body: {rejection}"))
-            }
-        })?;
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))
+        parse(&read(req, state).await?).map(JsonBody)
     }
 }
 
-/// Extractor for an optional JSON body: none at all (no content type, no
-/// bytes) is `None`; anything else is refused as [`JsonBody`] refuses it.
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn not_json() -> ApiError {
+    ApiError::UnsupportedMediaType(
+        "the body must be JSON, sent with Content-Type: application/json".into(),
+    )
+}
+
+/// The body's bytes, up to `--max-body` (413 beyond).
+async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(
+                "the body is larger than the server's --max-body limit".into(),
+            )
+        } else {
+            ApiError::BadRequest(format!("cannot read the body: {rejection}"))
+        }
+    })
+}
+
+fn parse(bytes: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))
+}
+
+/// Extractor for an optional JSON body: no bytes (whatever the content type
+/// says) is `None`; anything else is refused as [`JsonBody`] refuses it.
 pub struct OptionalJsonBody(pub Option<Value>);
 
 impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let empty = req.headers().get(CONTENT_TYPE).is_none()
-            && req
-                .headers()
-                .get(axum::http::header::CONTENT_LENGTH)
-                .is_none_or(|n| n.as_bytes() == b"0");
-        if empty {
-            return Ok(OptionalJsonBody(None));
+        // Still 415 before 413: a body that is not JSON is refused as such
+        // even when it is also too large.
+        let json = is_json(&req);
+        let bytes = match read(req, state).await {
+            Err(_) if !json => return Err(not_json()),
+            read => read?,
+        };
+        match (bytes.is_empty(), json) {
+            (true, _) => Ok(OptionalJsonBody(None)),
+            (false, false) => Err(not_json()),
+            (false, true) => parse(&bytes).map(|v| OptionalJsonBody(Some(v))),
         }
-        JsonBody::from_request(req, state)
-            .await
-            .map(|JsonBody(body)| OptionalJsonBody(Some(body)))
     }
 }
 
