@@ -17,6 +17,8 @@ mod bell;
 mod common;
 #[path = "browser/harness.rs"]
 mod harness;
+#[path = "browser/history.rs"]
+mod history;
 #[path = "browser/profile.rs"]
 mod profile;
 #[path = "browser/screenshot.rs"]

@@ -151,6 +151,8 @@ function historyItem(entry, now) {
   const changes = entry.changes && typeof entry.changes === "object" ? entry.changes : {};
   for (const [field, pair] of Object.entries(changes)) {
     const [before, after] = Array.isArray(pair) ? pair : [null, pair];
+    // A new alert's fields are all "from nothing": they are listed below.
+    if (entry.event === "alert.created" && before === null) continue;
     item.append(cell("change", `${field}: ${show(before)} → ${show(after)}`));
   }
   return item;
