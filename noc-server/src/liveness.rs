@@ -117,7 +117,23 @@ impl Watch {
     /// Raises or resolves each source's silent alert.
     async fn check(&mut self) {
         let now = Utc::now();
-        for source in self.sources.all().iter() {
+        let sources = self.sources.all();
+        // A source taken out of the file, or its heartbeat, is watched no
+        // more: its alert must not stay up for ever.
+        let unwatched: Vec<String> = self
+            .raised
+            .iter()
+            .filter(|name| {
+                !sources
+                    .iter()
+                    .any(|s| &s.name == *name && s.heartbeat.is_some())
+            })
+            .cloned()
+            .collect();
+        for name in unwatched {
+            self.resolve(&name).await;
+        }
+        for source in sources.iter() {
             let Some(heartbeat) = source.heartbeat else {
                 continue;
             };
@@ -128,36 +144,45 @@ impl Watch {
                 .unwrap_or_default();
             let raised = self.raised.contains(&source.name);
             if quiet > heartbeat && !raised {
-                self.write(source, raise(source, quiet, heartbeat)).await;
+                self.raise(source, silent_alert(source, quiet, heartbeat))
+                    .await;
             } else if raised && quiet <= heartbeat && last_seen.is_some() {
                 // Heard again (a source never heard stays silent, restart
                 // or not).
-                self.write(source, AlertInput::resolve(&silent_id(&source.name)))
-                    .await;
+                self.resolve(&source.name).await;
             }
         }
     }
 
-    async fn write(&mut self, source: &SourceConfig, input: AlertInput) {
-        let raising = input.event == EventKind::Created;
+    async fn raise(&mut self, source: &SourceConfig, input: AlertInput) {
         match self.writer.ingest(Actor::Server, vec![input]).await {
-            Ok(_) if raising => {
+            Ok(_) => {
                 tracing::warn!(source = %source.name, "source silent: alert raised");
                 self.raised.insert(source.name.clone());
             }
+            Err(e) => {
+                tracing::warn!(source = %source.name, error = %e, "cannot raise the silent-source alert; retrying")
+            }
+        }
+    }
+
+    /// Resolves `name`'s silent alert: heard again, or no longer watched.
+    async fn resolve(&mut self, name: &str) {
+        let input = AlertInput::resolve(&silent_id(name));
+        match self.writer.ingest(Actor::Server, vec![input]).await {
             Ok(_) => {
-                tracing::info!(source = %source.name, "source heard again: alert resolved");
-                self.raised.remove(&source.name);
+                tracing::info!(source = %name, "source heard again: alert resolved");
+                self.raised.remove(name);
             }
             Err(e) => {
-                tracing::warn!(source = %source.name, error = %e, "cannot write the silent-source alert; retrying")
+                tracing::warn!(source = %name, error = %e, "cannot resolve the silent-source alert; retrying")
             }
         }
     }
 }
 
 /// The alert of a source silent for `quiet`.
-fn raise(source: &SourceConfig, quiet: Duration, heartbeat: Duration) -> AlertInput {
+fn silent_alert(source: &SourceConfig, quiet: Duration, heartbeat: Duration) -> AlertInput {
     AlertInput {
         id: Some(silent_id(&source.name)),
         site: Some(source.site.clone()),

@@ -246,3 +246,35 @@ async fn sighup_reads_the_sources_again_and_a_bad_file_keeps_the_old() {
     assert!(status.expect("exit status").success());
     common::drop_postgres_database(&database).await;
 }
+
+#[tokio::test]
+async fn a_source_taken_out_of_the_file_has_its_silent_alert_resolved() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = common::fresh_database(&dir).await;
+    let path = dir.path().join("sources.toml");
+    let watched =
+        "[[source]]\nname = \"dc1\"\nkind = \"zabbix\"\ntoken = \"t\"\nheartbeat = \"1s\"\n";
+    std::fs::write(&path, watched).expect("write");
+    let flags = vec!["--sources-file".to_owned(), path.display().to_string()];
+    let mut server = Process::start(&database, &flags).await;
+    let mut screen = server.screen("").await;
+    screen.snapshot().await;
+    let (kind, alert) = screen.next_alert().await;
+    assert_eq!(
+        (kind, alert.id.as_str()),
+        (noc_shared::EventKind::Created, "source-silent-dc1")
+    );
+
+    // No longer watched: the alert goes, it does not stay up for ever.
+    std::fs::write(&path, watched.replace("heartbeat = \"1s\"\n", "")).expect("rewrite");
+    server.signal("HUP");
+    let (kind, alert) = screen.next_alert().await;
+    assert_eq!(
+        (kind, alert.id.as_str()),
+        (noc_shared::EventKind::Resolved, "source-silent-dc1")
+    );
+    server.signal("TERM");
+    let status = common::within("the server to exit", server.child.wait()).await;
+    assert!(status.expect("exit status").success());
+    common::drop_postgres_database(&database).await;
+}
