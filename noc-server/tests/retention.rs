@@ -153,9 +153,12 @@ async fn retention_deletes_old_resolved_alerts_while_ingest_goes_on() {
             })
         })
         .collect();
+    // 300 writes one after another per poster: longer than one wait on a
+    // busy machine (PostgreSQL commits each).
     for poster in posters {
-        within("a poster", poster)
+        tokio::time::timeout(Duration::from_secs(120), poster)
             .await
+            .expect("the posters to finish")
             .expect("every write answered 200");
     }
     let marker = server.post_marker("Kampala").await;
