@@ -1,7 +1,7 @@
 //! Write-back end to end through a real server: a source with `api_url`
 //! in the sources file, a person's ack on the API becomes a silence in a
 //! real Alertmanager, shown on the wall as `writeback` done; the person's
-//! resolve deletes it. With Alertmanager stopped the ack stays pending
+//! unack or resolve deletes it. With Alertmanager stopped the ack stays pending
 //! (counted in `/api/v1/sources`), survives a restart of the server, and is
 //! sent once Alertmanager is back.
 
@@ -92,6 +92,18 @@ async fn silences(am: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// Polls until Alertmanager has no active silence.
+async fn silences_gone(am: &str) {
+    let start = Instant::now();
+    while !silences(am).await.is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the silence stays"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Polls until alert `id`'s write-back is `state`.
 async fn writeback_becomes(server: &TestServer, id: &str, state: WritebackState) -> Alert {
     let start = Instant::now();
@@ -120,7 +132,7 @@ fn binary() -> Option<std::path::PathBuf> {
 }
 
 #[tokio::test]
-async fn an_ack_on_the_api_is_a_silence_in_alertmanager_until_resolved() {
+async fn an_ack_on_the_api_is_a_silence_in_alertmanager_until_unack_or_resolve() {
     let Some(binary) = binary() else { return };
     let am = Alertmanager::start(&binary, "http://127.0.0.1:9/").await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -130,9 +142,16 @@ async fn an_ack_on_the_api_is_a_silence_in_alertmanager_until_resolved() {
     raise(&server, "am-1").await;
     screen.next_alert().await;
 
-    let acked: Alert =
-        serde_json::from_value(post(&server, IRENE, "/api/v1/alerts/am-1/ack", &json!({})).await)
-            .expect("an alert");
+    let acked: Alert = serde_json::from_value(
+        post(
+            &server,
+            IRENE,
+            "/api/v1/alerts/am-1/ack",
+            &json!({"note": "fibre cut", "expires_in": "2h"}),
+        )
+        .await,
+    )
+    .expect("an alert");
     assert_eq!(
         acked.writeback.map(|w| w.state),
         Some(WritebackState::Pending),
@@ -152,6 +171,35 @@ async fn an_ack_on_the_api_is_a_silence_in_alertmanager_until_resolved() {
     let live = silences(&am.base).await;
     assert_eq!(live.len(), 1, "{live:?}");
     assert_eq!(live[0]["createdBy"], "irene@sprinttz.example");
+    assert_eq!(live[0]["comment"], "fibre cut");
+    let ends = chrono::DateTime::parse_from_rfc3339(live[0]["endsAt"].as_str().expect("endsAt"))
+        .expect("time");
+    let lasts = ends.timestamp() - chrono::Utc::now().timestamp();
+    assert!(
+        (7_100..=7_200).contains(&lasts),
+        "the silence ends with the ack: {lasts}s"
+    );
+
+    // Unacknowledged on the wall: the silence goes.
+    post(&server, IRENE, "/api/v1/alerts/am-1/unack", &json!({})).await;
+    silences_gone(&am.base).await;
+
+    // Acked again (no note, no expiry: 24 h, the default comment), then
+    // resolved on the wall: that silence goes too.
+    post(&server, IRENE, "/api/v1/alerts/am-1/ack", &json!({})).await;
+    writeback_becomes(&server, "am-1", WritebackState::Done).await;
+    let start = Instant::now();
+    let live = loop {
+        let live = silences(&am.base).await;
+        if !live.is_empty() {
+            break live;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no second silence"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(live[0]["comment"], "Acknowledged in NOC");
     let ends = chrono::DateTime::parse_from_rfc3339(live[0]["endsAt"].as_str().expect("endsAt"))
         .expect("time");
@@ -160,17 +208,8 @@ async fn an_ack_on_the_api_is_a_silence_in_alertmanager_until_resolved() {
         (86_300..=86_400).contains(&lasts),
         "an ack without expiry silences for 24 h: {lasts}s"
     );
-
-    // Resolved on the wall: the silence goes.
     post(&server, IRENE, "/api/v1/alerts/am-1/resolve", &json!({})).await;
-    let start = Instant::now();
-    while !silences(&am.base).await.is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the silence stays"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    silences_gone(&am.base).await;
     writeback_becomes(&server, "am-1", WritebackState::Done).await;
     let sources = server.get_json("/api/v1/sources").await;
     assert_eq!(
@@ -178,7 +217,7 @@ async fn an_ack_on_the_api_is_a_silence_in_alertmanager_until_resolved() {
         json!({"pending": 0, "failed": 0, "last_error": null})
     );
     let sent = common::metric(&server.http, &server.url(""), "noc_writeback_sent_total").await;
-    assert_eq!(sent.as_deref(), Some("2"));
+    assert_eq!(sent.as_deref(), Some("4"));
     server.stop().await;
 }
 

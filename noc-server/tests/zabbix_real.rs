@@ -1,8 +1,10 @@
 //! A real Zabbix 6.0 end to end: a value sent with `zabbix_sender` raises
 //! a problem, Zabbix's alerter posts it through the project's media type to
-//! the server; an acknowledgement written back through the Zabbix client
-//! appears on that event naming the person, and its echo (Zabbix's update
-//! message) changes nothing on the wall; the recovery resolves the alert.
+//! the server; a person's ack with a note, note and unack on the server's
+//! API are written back by its worker to that event, signed with the
+//! person's email, and their echoes (Zabbix's update messages) change
+//! nothing on the wall, which shows one ack; the recovery resolves the
+//! alert. The Zabbix client's refusals are checked against it too.
 //!
 //! Needs Zabbix's packages and PostgreSQL (`scripts/ci-setup.sh`,
 //! `NOC_TEST_DATABASE_URL`); skipped with the reason otherwise, except
@@ -17,7 +19,7 @@ use common::{Screen, TestServer, skip_or_fail};
 use noc_server::writeback::zabbix::Zabbix;
 use noc_server::writeback::{Notice, SendError, http_client};
 use noc_shared::{Alert, EventKind, Severity, Status, WritebackState};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// Zabbix's alerter and escalator run on their own clocks: a message
 /// takes 2–6 s to go out.
@@ -55,13 +57,14 @@ fn files(dir: &tempfile::TempDir, api_port: u16, token_file: &std::path::Path) -
     ]
 }
 
-/// A person's POST to `path` (with `{}` for the alert id); the alert.
-async fn post(server: &TestServer, path: &str, id: &str) -> Alert {
+/// A person's POST of `body` to `path` (with `{}` for the alert id); the
+/// answer.
+async fn post(server: &TestServer, path: &str, id: &str, body: Value) -> Value {
     let response = server
         .http
         .post(server.url(&path.replace("{}", id)))
         .bearer_auth(IRENE_TOKEN)
-        .json(&json!({}))
+        .json(&body)
         .send()
         .await
         .expect("POST");
@@ -70,7 +73,18 @@ async fn post(server: &TestServer, path: &str, id: &str) -> Alert {
         "{path}: {}",
         response.status()
     );
-    response.json().await.expect("an alert")
+    response.json().await.expect("JSON")
+}
+
+/// The action's own event and then its write-back's outcome, `done`.
+async fn action_written_back(screen: &mut Screen, kind: EventKind) {
+    assert_eq!(screen.next_alert().await.0, kind);
+    let (next, shown) = screen.next_alert().await;
+    assert_eq!(
+        (next, shown.writeback.map(|w| w.state)),
+        (EventKind::Updated, Some(WritebackState::Done)),
+        "the write-back's outcome on the wall"
+    );
 }
 
 /// Whether this machine can run the stack; fails the test under
@@ -222,15 +236,21 @@ async fn zabbix_problem_ack_echo_and_recovery() {
         started.elapsed().as_secs_f64()
     );
 
-    // An ack on the wall: the server's worker writes it to the event.
-    let acked = post(&server, "/api/v1/alerts/{}/ack", &alert.id).await;
-    assert_eq!(acked.acked_by.as_deref(), Some(IRENE));
-    assert_eq!(screen.next_alert().await.0, EventKind::Acknowledged);
-    let (kind, shown) = screen.next_alert().await;
+    // An ack on the wall: the server's worker writes it to the event,
+    // signed with the person's email.
+    let acked = post(
+        &server,
+        "/api/v1/alerts/{}/ack",
+        &alert.id,
+        json!({"note": "fibre cut at km 12"}),
+    )
+    .await;
+    assert_eq!(acked["acked_by"], IRENE);
+    action_written_back(&mut screen, EventKind::Acknowledged).await;
+    let (_, messages) = acknowledges(&stack, &eventid).await;
     assert_eq!(
-        (kind, shown.writeback.map(|w| w.state)),
-        (EventKind::Updated, Some(WritebackState::Done)),
-        "the write-back's outcome on the wall"
+        messages,
+        vec![format!("fibre cut at km 12 — {IRENE} via NOC")]
     );
     let (flag, _) = acknowledges(&stack, &eventid).await;
     assert_eq!(flag, "1", "acknowledged in Zabbix");
@@ -265,41 +285,36 @@ async fn zabbix_problem_ack_echo_and_recovery() {
         Some(IRENE)
     );
 
-    // A note, signed with the person's email, as the worker sends one.
-    let zabbix = Zabbix::new(http_client(), &stack.api_url, stack.token_file.clone());
-    let note = Notice::Note {
-        by: IRENE.into(),
-        text: "fibre cut at km 12".into(),
-    };
-    zabbix
-        .send(Some(&eventid), &note)
-        .await
-        .expect("event.acknowledge");
-    let (_, messages) = acknowledges(&stack, &eventid).await;
-    assert_eq!(
-        messages,
-        vec![format!("fibre cut at km 12 — {IRENE} via NOC")]
-    );
-    wait_for(&stack, "the note's update message to be sent", || async {
-        (sent(&stack, &eventid).await >= 3).then_some(())
-    })
+    // A note, and the unack (which carries no message: the write-back
+    // user tells its echo apart); neither echo changes the wall.
+    post(
+        &server,
+        "/api/v1/alerts/{}/notes",
+        &alert.id,
+        json!({"text": "splicing team on site"}),
+    )
     .await;
-    let marker = server.post_marker("Kilimanjaro").await;
-    screen.expect_marker(&marker).await;
-
-    // Unack: no message, so the write-back user tells the echo apart.
-    zabbix
-        .send(Some(&eventid), &Notice::Unack { by: IRENE.into() })
-        .await
-        .expect("unack");
+    action_written_back(&mut screen, EventKind::Noted).await;
+    let (_, messages) = acknowledges(&stack, &eventid).await;
+    assert!(
+        messages.contains(&format!("splicing team on site — {IRENE} via NOC")),
+        "{messages:?}"
+    );
+    post(&server, "/api/v1/alerts/{}/unack", &alert.id, json!({})).await;
+    action_written_back(&mut screen, EventKind::Unacknowledged).await;
     assert_eq!(acknowledges(&stack, &eventid).await.0, "0");
-    wait_for(&stack, "the unack's update message", || async {
+    wait_for(&stack, "the note's and unack's update messages", || async {
         (sent(&stack, &eventid).await >= 4).then_some(())
     })
     .await;
     let marker = server.post_marker("Kilimanjaro").await;
     screen.expect_marker(&marker).await;
 
+    let zabbix = Zabbix::new(http_client(), &stack.api_url, stack.token_file.clone());
+    let note = Notice::Note {
+        by: IRENE.into(),
+        text: "fibre cut at km 12".into(),
+    };
     // An alert the media type did not bring has no event id: failed for good.
     let missing = zabbix.send(None, &note).await;
     assert!(matches!(missing, Err(SendError::Fail(_))), "{missing:?}");
