@@ -385,6 +385,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_alert_for_every_site_reaches_every_screen_and_leaves_them() {
+        let hub = Hub::new(16, Metrics::default());
+        let north = subscribe(&hub, filter(&["North"], Severity::Info));
+        let south_high = subscribe(&hub, filter(&["South"], Severity::High));
+        let all = subscribe(&hub, SiteFilter::all());
+        hub.publish(&event(1, "*", Severity::Warning, None));
+        hub.publish(&event(2, "*", Severity::Critical, None));
+        // Moved from every site to South: North's screen hears it leave.
+        hub.publish(&event(
+            3,
+            "South",
+            Severity::Info,
+            Some(("*", Severity::Info)),
+        ));
+        settle().await;
+        assert_eq!(seqs(&north), vec![1, 2, 3]);
+        assert_eq!(
+            seqs(&south_high),
+            vec![2],
+            "its minimum severity still applies"
+        );
+        assert_eq!(seqs(&all), vec![1, 2, 3]);
+    }
+
+    #[tokio::test]
     async fn a_full_queue_marks_the_subscriber_lagged_and_counts_it_once() {
         let metrics = Metrics::default();
         let hub = Hub::new(2, metrics.clone());
