@@ -85,8 +85,11 @@
 //!   `store/sql.rs` calling [`silence::mark`], and in bulk for the clock:
 //!   `store/silence_writes.rs`; starts and ends on the
 //!   clock: [`silencing`]; the API: `routes/silences.rs`.
-//! - Several instances on one PostgreSQL: `store/postgres.rs`; their
-//!   profile news: `store/news.rs`.
+//! - Several instances on one PostgreSQL: `store/postgres.rs`; the events
+//!   of the others: `store/postgres/follow.rs`; their profile news:
+//!   `store/news.rs`.
+//! - Paging resolved alerts: `store/sql.rs` (`list_resolved`); deleting
+//!   old ones: [`retention`] and `store/retention.rs`.
 //! - A screen's profile: set through `routes/screens.rs` → [`profiles`]
 //!   → [`store`]; followed by the screen in `screen/connection.rs`, its
 //!   filter in `screen/profile.rs`; the screens file: `profiles/file.rs`;
