@@ -92,7 +92,9 @@ impl Watch {
     /// Saves what was heard here; learns what was heard elsewhere.
     async fn sync(&mut self) {
         let unsaved = self.sources.take_unsaved();
-        if let Err(e) = self.store.save_seen(&unsaved).await {
+        if unsaved.is_empty() {
+            // Nothing to write: no transaction.
+        } else if let Err(e) = self.store.save_seen(&unsaved).await {
             tracing::warn!(error = %e, "cannot save when sources were last heard; retrying");
             for (name, at) in unsaved {
                 self.sources.remember(&name, at);

@@ -240,7 +240,10 @@ impl Store for PostgresStore {
     }
 
     async fn save_seen(&self, seen: &[(String, DateTime<Utc>)]) -> Result<(), StoreError> {
-        save_seen(&self.pool, seen).await
+        let mut tx = self.pool.begin().await?;
+        save_seen(&mut tx, seen).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn load_seen(&self) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {

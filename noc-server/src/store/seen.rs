@@ -7,12 +7,12 @@
 /// `active_by_source` in the calling module.
 macro_rules! seen_sql {
     ($db:ty) => {
-        /// Stores each (name, time) unless a later time is stored already.
+        /// Stores each (name, time) unless a later time is stored already,
+        /// inside the caller's write transaction.
         async fn save_seen(
-            pool: &sqlx::Pool<$db>,
+            tx: &mut sqlx::Transaction<'_, $db>,
             seen: &[(String, chrono::DateTime<chrono::Utc>)],
         ) -> Result<(), $crate::store::StoreError> {
-            let mut tx = pool.begin().await?;
             for (name, at) in seen {
                 sqlx::query(
                     "INSERT INTO sources (name, last_seen_at) VALUES ($1, $2) \
@@ -21,10 +21,9 @@ macro_rules! seen_sql {
                 )
                 .bind(name)
                 .bind(at.timestamp_millis())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             }
-            tx.commit().await?;
             Ok(())
         }
 

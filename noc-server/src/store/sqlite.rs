@@ -177,7 +177,12 @@ impl Store for SqliteStore {
     }
 
     async fn save_seen(&self, seen: &[(String, DateTime<Utc>)]) -> Result<(), StoreError> {
-        save_seen(&self.pool, seen).await
+        // A write like any other: in turn (see `writing`).
+        let _writing = self.writing.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        save_seen(&mut tx, seen).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn load_seen(&self) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
