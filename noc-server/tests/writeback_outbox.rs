@@ -341,3 +341,61 @@ async fn two_instances_send_each_write_back_once() {
     two.stop().await;
     common::drop_postgres_database(&database).await;
 }
+
+/// Finished write-backs go after 30 days, in batches; an ack whose silence
+/// is still up stays, or its unack could not find the silence.
+#[tokio::test]
+async fn finished_write_backs_are_pruned_but_not_a_live_silence() {
+    let Some(binary) = binary() else { return };
+    let am = Alertmanager::start(&binary, "http://127.0.0.1:9/").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = fresh_database(&dir).await;
+    let parts = Parts::start(&database, &am.base).await;
+    parts.raise("am-3").await;
+    parts.ack("am-3").await;
+    parts
+        .writeback("am-3", |w| w.state == WritebackState::Done)
+        .await;
+    // Without labels there is nothing to silence by: failed at once.
+    let bare = AlertInput::from_json(&json!({"id": "am-4", "site": "Kilimanjaro",
+        "severity": "high", "message": "no labels", "source": SOURCE}))
+    .expect("valid input");
+    parts
+        .write(Actor::Source(SOURCE.into()), Action::Ingest(bare))
+        .await;
+    parts.ack("am-4").await;
+    let failed = parts
+        .writeback("am-4", |w| w.state == WritebackState::Failed)
+        .await;
+    assert!(
+        failed
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("no labels")),
+        "{failed:?}"
+    );
+    let counts = parts.store.writeback_counts().await.expect("counts");
+    assert_eq!(counts.get(SOURCE).map(|c| c.failed), Some(1));
+
+    // Nothing is 30 days old yet: the worker prunes what was queued
+    // before now - 30 days.
+    let month = chrono::Duration::days(30);
+    let now = chrono::Utc::now();
+    let pruned = parts.store.prune_writebacks(now - month, 100).await;
+    assert_eq!(pruned.expect("prune"), 0);
+    // A month on: the failed one goes, the live silence's ack stays.
+    let later = now + chrono::Duration::days(1);
+    let pruned = parts.store.prune_writebacks(later, 100).await;
+    assert_eq!(pruned.expect("prune"), 1);
+    let counts = parts.store.writeback_counts().await.expect("counts");
+    assert_eq!(counts.get(SOURCE).map(|c| c.failed), None, "{counts:?}");
+    assert!(
+        parts
+            .store
+            .open_silence("am-3")
+            .await
+            .expect("read")
+            .is_some()
+    );
+    parts.stop().await;
+}

@@ -200,6 +200,10 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the sources whose alerts are written back, `(name, kind)`.
     async fn set_writeback_sources(&self, sources: &[(String, String)]) -> Result<(), StoreError>;
 
+    /// Deletes up to `max` finished write-backs queued before `before`
+    /// (never an ack's whose silence is up); answers how many.
+    async fn prune_writebacks(&self, before: DateTime<Utc>, max: usize) -> Result<u64, StoreError>;
+
     /// Per source: write-backs pending and failed, and the newest error.
     async fn writeback_counts(&self) -> Result<BTreeMap<String, WritebackCounts>, StoreError>;
 

@@ -20,6 +20,9 @@ use crate::change::{Actor, WriteOp};
 pub const LEASE: Duration = Duration::from_secs(60);
 /// How long a write-back is retried before it is `failed`.
 pub const GIVE_UP: Duration = Duration::from_secs(24 * 3600);
+/// How long finished write-backs (done or failed) are kept, for
+/// `GET /api/v1/sources`'s counts and the people looking into a failure.
+pub const KEEP_FINISHED: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The first retry's wait; it doubles up to [`MAX_BACKOFF`].
 pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
@@ -343,6 +346,24 @@ macro_rules! outbox_sql {
             }
             tx.commit().await?;
             Ok(())
+        }
+
+        /// Deletes up to `max` finished rows queued before `before`, except
+        /// an ack's whose silence is still up; answers how many went.
+        async fn prune_writebacks(
+            pool: &sqlx::Pool<$db>,
+            before: chrono::DateTime<chrono::Utc>,
+            max: usize,
+        ) -> Result<u64, $crate::store::StoreError> {
+            let done = sqlx::query(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state <> 'pending' \
+                 AND remote_id IS NULL AND created_at < $1 ORDER BY id LIMIT $2)",
+            )
+            .bind(before.timestamp_millis())
+            .bind($crate::store::rows::limit(max))
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected())
         }
 
         /// Per source: write-backs pending and failed, and the newest error.

@@ -222,6 +222,10 @@ impl Store for SqliteStore {
         set_writeback_sources(&self.pool, sources).await
     }
 
+    async fn prune_writebacks(&self, before: DateTime<Utc>, max: usize) -> Result<u64, StoreError> {
+        prune_writebacks(&self.pool, before, max).await
+    }
+
     async fn writeback_counts(&self) -> Result<BTreeMap<String, WritebackCounts>, StoreError> {
         writeback_counts(&self.pool).await
     }

@@ -18,7 +18,7 @@ use crate::metrics::Metrics;
 use crate::sources::file::{SourceConfig, SourceKind};
 use crate::sources::registry::Sources;
 use crate::store::Store;
-use crate::store::outbox::{Attempt, OutboxRow};
+use crate::store::outbox::{Attempt, KEEP_FINISHED, OutboxRow};
 use crate::writer::Writer;
 
 /// How often the outbox is looked at when nothing was due: the first retry
@@ -123,6 +123,7 @@ pub async fn run(
         if gauges_at.elapsed() >= GAUGES {
             gauges_at = Instant::now();
             refresh_gauges(store.as_ref(), &metrics).await;
+            prune(store.as_ref()).await;
         }
         if full {
             continue;
@@ -268,6 +269,16 @@ async fn finish(
         // The alert may be gone (retention): nothing to show it on.
         Ok(_) | Err(crate::writer::WriterError::Refused(_)) => Ok(()),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Drops a batch of write-backs finished over [`KEEP_FINISHED`] ago, so
+/// the outbox does not grow without bound; small batches keep each delete
+/// short beside the writer.
+async fn prune(store: &dyn Store) {
+    let before = now() - chrono::Duration::from_std(KEEP_FINISHED).unwrap_or_default();
+    if let Err(e) = store.prune_writebacks(before, 500).await {
+        tracing::warn!(error = %e, "write-back: cannot prune the outbox");
     }
 }
 
