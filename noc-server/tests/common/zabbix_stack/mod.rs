@@ -276,6 +276,7 @@ impl ZabbixStack {
             .stdin(Stdio::null())
             .stdout(php_log.try_clone().expect("php log"))
             .stderr(php_log)
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .expect("php -S");
@@ -367,11 +368,42 @@ impl ZabbixStack {
     }
 }
 
+/// Sends `signal` to process `pid`, or to its whole group for a negative
+/// `pid`; whether it was delivered.
+fn signal(signal: &str, pid: i64) -> bool {
+    std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg("--")
+        .arg(pid.to_string())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 impl Drop for ZabbixStack {
     fn drop(&mut self) {
-        // zabbix_server stops its children on SIGTERM to its main process.
-        if let Ok(pid) = std::fs::read_to_string(self.home.path().join("server.pid")) {
-            let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+        // zabbix_server stops its children on SIGTERM to its main process,
+        // if its database is still there: wait for it before dropping the
+        // database, then kill whatever of its group is left (its HA manager
+        // otherwise waits for the database for ever). It daemonizes into a
+        // group of its own, led by the main process.
+        let pid = std::fs::read_to_string(self.home.path().join("server.pid"))
+            .ok()
+            .and_then(|p| p.trim().parse::<i64>().ok());
+        if let Some(pid) = pid {
+            signal("TERM", pid);
+            for _ in 0..100 {
+                if !signal("0", pid) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            signal("KILL", -pid);
+        }
+        // PHP's workers are children of the process started here, in its
+        // own group.
+        if let Some(php) = self.php.id() {
+            signal("KILL", -i64::from(php));
         }
         let _ = self.php.start_kill();
         let _ = std::process::Command::new("psql")
