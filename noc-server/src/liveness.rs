@@ -157,6 +157,14 @@ impl Watch {
     }
 
     async fn raise(&mut self, source: &SourceConfig, input: AlertInput) {
+        // Another instance on the same store may have raised it already:
+        // writing it again would emit a second event for one silence.
+        if let Ok(Some(alert)) = self.store.get(&silent_id(&source.name)).await {
+            if alert.status == Status::Active {
+                self.raised.insert(source.name.clone());
+                return;
+            }
+        }
         match self.writer.ingest(Actor::Server, vec![input]).await {
             Ok(_) => {
                 tracing::warn!(source = %source.name, "source silent: alert raised");
