@@ -39,8 +39,11 @@ pub struct SqliteStore {
     /// writer at a time in, and a transaction that read before another
     /// committed cannot write at all (SQLITE_BUSY_SNAPSHOT, which no busy
     /// timeout waits out): the writer's batches, retention, silences and
-    /// profile changes take turns here instead, and begin IMMEDIATE, so
-    /// that anyone else's write lock is waited for at the start.
+    /// profile changes, signs of life and the write-back outbox take turns
+    /// here instead ([`SqliteStore::in_turn`]); the transactions begun
+    /// here begin IMMEDIATE, so that another process's write lock is
+    /// waited for at the start (the shared ones begin DEFERRED, safe in
+    /// turn: no write of this process comes between their reads and writes).
     writing: tokio::sync::Mutex<()>,
     /// The live silences, compiled for the write path.
     rules: RulesCache,
@@ -72,6 +75,30 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// This process's turn to write (see `writing`): every statement that
+    /// writes runs while the answer is held.
+    async fn in_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writing.lock().await
+    }
+
+    /// A write transaction begun in turn, IMMEDIATE; keep the guard for as
+    /// long as the transaction.
+    async fn begin_write(
+        &self,
+    ) -> Result<
+        (
+            tokio::sync::MutexGuard<'_, ()>,
+            sqlx::Transaction<'_, Sqlite>,
+        ),
+        StoreError,
+    > {
+        let turn = self.in_turn().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok((turn, tx))
+    }
+}
+
 /// A file made before auto_vacuum was set keeps its old mode until a
 /// VACUUM rewrites it: done once, at start.
 async fn incremental_vacuum(pool: &SqlitePool) -> Result<(), StoreError> {
@@ -93,10 +120,7 @@ async fn incremental_vacuum(pool: &SqlitePool) -> Result<(), StoreError> {
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     async fn write(&self, batch: &[Vec<WriteOp>]) -> Result<BatchResult, StoreError> {
-        // SQLite has one writer at a time; this process's writes take
-        // turns (see `writing`).
-        let _writing = self.writing.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         let first = read_seq(&mut tx, "").await?;
         let rules = current_rules(&mut tx, &self.rules, crate::change::now()).await?;
         let (results, seq) = apply_batch(&mut tx, batch, first, &rules).await?;
@@ -152,7 +176,7 @@ impl Store for SqliteStore {
         silence: &StoredSilence,
         now: DateTime<Utc>,
     ) -> Result<Result<Silence, String>, StoreError> {
-        let _writing = self.writing.lock().await;
+        let _turn = self.in_turn().await;
         create_silence(&self.pool, silence, now).await
     }
 
@@ -161,7 +185,7 @@ impl Store for SqliteStore {
         id: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Silence>, StoreError> {
-        let _writing = self.writing.lock().await;
+        let _turn = self.in_turn().await;
         delete_silence(&self.pool, id, now).await
     }
 
@@ -177,9 +201,7 @@ impl Store for SqliteStore {
     }
 
     async fn save_seen(&self, seen: &[(String, DateTime<Utc>)]) -> Result<(), StoreError> {
-        // A write like any other: in turn (see `writing`).
-        let _writing = self.writing.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         save_seen(&mut tx, seen).await?;
         tx.commit().await?;
         Ok(())
@@ -198,6 +220,7 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
         max: usize,
     ) -> Result<Vec<OutboxRow>, StoreError> {
+        let _turn = self.in_turn().await;
         claim_writebacks(&self.pool, now, max).await
     }
 
@@ -207,6 +230,7 @@ impl Store for SqliteStore {
         attempt: &Attempt,
         now: DateTime<Utc>,
     ) -> Result<Option<(String, Option<Writeback>)>, StoreError> {
+        let _turn = self.in_turn().await;
         finish_writeback(&self.pool, id, attempt, now).await
     }
 
@@ -215,14 +239,17 @@ impl Store for SqliteStore {
     }
 
     async fn close_silence(&self, id: i64) -> Result<(), StoreError> {
+        let _turn = self.in_turn().await;
         close_silence(&self.pool, id).await
     }
 
     async fn set_writeback_sources(&self, sources: &[(String, String)]) -> Result<(), StoreError> {
+        let _turn = self.in_turn().await;
         set_writeback_sources(&self.pool, sources).await
     }
 
     async fn prune_writebacks(&self, before: DateTime<Utc>, max: usize) -> Result<u64, StoreError> {
+        let _turn = self.in_turn().await;
         prune_writebacks(&self.pool, before, max).await
     }
 
@@ -240,10 +267,10 @@ impl Store for SqliteStore {
         before: DateTime<Utc>,
         batch: usize,
     ) -> Result<usize, StoreError> {
-        let _writing = self.writing.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         let pruned = prune_resolved_in(&mut tx, before.timestamp_millis(), batch).await?;
         tx.commit().await?;
+        // Still in turn: giving pages back writes too.
         if pruned > 0 {
             // Free pages back to the file system (auto_vacuum is incremental).
             sqlx::query("PRAGMA incremental_vacuum")
@@ -262,16 +289,14 @@ impl Store for SqliteStore {
     }
 
     async fn put_profiles(&self, profiles: &[(String, Profile)]) -> Result<(), StoreError> {
-        let _writing = self.writing.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         save_profiles(&mut tx, profiles).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn delete_profile(&self, name: &str) -> Result<bool, StoreError> {
-        let _writing = self.writing.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_turn, mut tx) = self.begin_write().await?;
         let removed = remove_profile(&mut tx, name).await?;
         tx.commit().await?;
         Ok(removed)
