@@ -8,9 +8,16 @@
 #   scripts/bench.sh --only noc-server   one server (repeat for more)
 #   scripts/bench.sh --peers             the three peers only
 #   scripts/bench.sh --scenarios fanout,storm
-#                                        a subset of idle,fanout,storm,ingest,stuck,tui
+#                                        a subset of idle,fanout,storm,ingest,stuck,tui,soak
 #   scripts/bench.sh --scenarios tui     the terminal client alone (no server):
 #                                        noc-tui-storm, 1,000 events/s for 30 s
+#   scripts/bench.sh --scenarios soak    a week of a busy NOC compressed (noc-soak):
+#                                        7 days of 60 s on noc-server alone with
+#                                        --keep-resolved 60s, one row per day
+#   scripts/bench.sh --scenarios soak --soak-day 90s --soak-days 5
+#   scripts/bench.sh --scenarios soak --soak-postgres postgres://postgres@127.0.0.1:5432
+#                                        the soak on PostgreSQL instead (its database
+#                                        noc_soak is dropped and created)
 #   scripts/bench.sh --out DIR           results directory (default target/bench/<time>)
 #   scripts/bench.sh --max-load 1.5      wait (at most 10 min) for the 1-minute
 #                                        load average to drop below 1.5 first
@@ -44,6 +51,9 @@ servers=()
 scenarios=idle,fanout,storm,ingest,stuck,tui
 out=""
 max_load=""
+soak_day=60s
+soak_days=7
+soak_postgres=""
 while [ $# -gt 0 ]; do
     case $1 in
         --quick) quick=1 ;;
@@ -52,6 +62,9 @@ while [ $# -gt 0 ]; do
         --scenarios) scenarios=${2:?--scenarios takes a list}; shift ;;
         --out) out=${2:?--out takes a directory}; shift ;;
         --max-load) max_load=${2:?--max-load takes a number}; shift ;;
+        --soak-day) soak_day=${2:?--soak-day takes a duration}; shift ;;
+        --soak-days) soak_days=${2:?--soak-days takes a number}; shift ;;
+        --soak-postgres) soak_postgres=${2:?--soak-postgres takes a postgres:// URL}; shift ;;
         -h | --help) usage; exit 0 ;;
         *) echo "bench.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -163,6 +176,7 @@ echo "bench.sh: building release binaries" >&2
 build=()
 if [ "$servers_wanted" = 1 ]; then build+=(--bin noc-server --bin noc-load); fi
 if wants tui; then build+=(--bin noc-tui-storm); fi
+if wants soak; then build+=(--bin noc-server --bin noc-load --bin noc-soak); fi
 (cd "$ROOT" && cargo build --release --quiet "${build[@]}")
 bin=$TARGET_DIR/release
 
@@ -290,6 +304,51 @@ if wants tui; then
     sleep 1
 fi
 
+# The soak: noc-server alone, resolved alerts kept one simulated day. The
+# probe prints the database's bytes on disk (SQLite: the file, its WAL and
+# shared memory; PostgreSQL: pg_database_size) and the alerts in it.
+run_soak() {
+    local store=$1 db port probe log=$out/soak-$1.log rc=0
+    port=$("$bin/noc-load" free-port)
+    url=http://127.0.0.1:$port
+    printf '[[user]]\nemail = "soak@noc.example"\ntoken = "%s"\n' "$token-user" >"$work/users.toml"
+    case $store in
+        sqlite)
+            rm -rf "$work/db" && mkdir -p "$work/db"
+            db=sqlite://$work/db/noc.db
+            probe="cat $work/db/noc.db* | wc -c; sqlite3 -readonly $work/db/noc.db 'select count(*) from alerts'"
+            ;;
+        postgres)
+            psql -q "$soak_postgres/postgres" -c 'DROP DATABASE IF EXISTS noc_soak' -c 'CREATE DATABASE noc_soak'
+            db=$soak_postgres/noc_soak
+            probe="psql -tA '$db' -c \"select pg_database_size('noc_soak'), (select count(*) from alerts)\" | tr '|' ' '"
+            ;;
+    esac
+    taskset -c 0 "$bin/noc-server" --listen "127.0.0.1:$port" --database "$db" \
+        --ingest-token "$token" --users-file "$work/users.toml" \
+        --keep-resolved "$soak_day" >>"$log" 2>&1 &
+    pid=$!
+    started+=("$pid")
+    for i in $(seq 300); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    echo "bench.sh: soak on $store: $soak_days days of $soak_day (--keep-resolved $soak_day)" >&2
+    taskset -c 1 "$bin/noc-soak" --url "$url" --token "$token" --user-token "$token-user" \
+        --server-pid "$pid" --probe "$probe" --days "$soak_days" --day "$soak_day" \
+        >"$out/soak-$store.md" || rc=$?
+    if [ "$rc" != 0 ]; then
+        echo "bench.sh: soak on $store exited $rc; see $out/soak-$store.md and $log" >&2
+        failed_cases=$((failed_cases + 1))
+    fi
+    stop_pid "$pid"
+    forget "$pid"
+}
+if wants soak; then
+    wait_quiet
+    if [ -n "$soak_postgres" ]; then run_soak postgres; else run_soak sqlite; fi
+fi
+
 for name in "${servers[@]}"; do
     if ! prepare "$name"; then
         echo "bench.sh: skipping $name" >&2
@@ -325,6 +384,12 @@ echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
 if [ "$servers_wanted" = 1 ]; then
     "$bin/noc-load" table "$results" --baseline node-ws | tee "$out/table.md"
 fi
+for f in "$out"/soak-*.md; do
+    [ -f "$f" ] || continue
+    echo
+    echo "$(basename "$f" .md):"
+    cat "$f"
+done
 if [ -n "$tui_line" ]; then
     echo
     echo "$tui_line"

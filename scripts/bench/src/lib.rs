@@ -1,5 +1,5 @@
 //! `noc-bench`: the benchmarks of the NOC alert system, apart from the
-//! product. Two binaries, and what they share:
+//! product. Three binaries, and what they share:
 //!
 //! - `noc-load` (`src/bin/noc-load/`): the load generator behind
 //!   `scripts/bench.sh`. It holds thousands of WebSocket screens, posts
@@ -7,6 +7,8 @@
 //!   HTTP/WebSocket contract, so it measures any server that keeps it.
 //! - `noc-tui-storm` (`src/bin/noc-tui-storm/`): the terminal client's own
 //!   screen loop under an alert storm, with no server.
+//! - `noc-soak` (`src/bin/noc-soak/`): a week of a busy NOC compressed
+//!   into minutes; the store's size and the server's memory per day.
 //!
 //! # Layout
 //!
