@@ -63,7 +63,15 @@ pub async fn run(store: Arc<dyn Store>, writer: Writer, shutdown: CancellationTo
             match reconcile(&*store, &writer, now).await {
                 Ok(changed) => {
                     if changed > 0 {
-                        tracing::info!(changed, "silences started or ended: alerts marked");
+                        // How long after the start or end the screens were
+                        // handed the changes (committed and published).
+                        let late_ms =
+                            next.map_or(0, |t| (crate::change::now() - t).num_milliseconds());
+                        tracing::info!(
+                            changed,
+                            late_ms,
+                            "silences started or ended: alerts marked"
+                        );
                     }
                     since = Some(now);
                     continue;
