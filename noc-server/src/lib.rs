@@ -53,7 +53,8 @@
 //! - [`change`]: the change itself: [`change::AlertInput`] validated from
 //!   JSON, [`change::WriteOp`] (an [`change::Actor`] and its
 //!   [`change::Action`]), and the pure [`change::apply`] (the life of an
-//!   alert: order, expiry, ownership, acks, notes) and history's `changes`.
+//!   alert: order, expiry, ownership, acks, notes) and history's `changes`;
+//!   [`change::flap`], the flapping rule alone (not wired to the store yet).
 //! - [`event`]: a committed [`event::Event`], its [`event::Frame`]
 //!   (serialized and framed once), and the [`event::Publish`] seam; screen
 //!   news and its [`event::Announce`] seam.

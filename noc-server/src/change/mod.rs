@@ -7,8 +7,10 @@
 //! - [`input`]: an alert change as posted, validated from JSON.
 //! - [`life`]: [`apply`] itself.
 //! - [`diff`]: the `changes` of a history entry.
+//! - [`flap`]: the flapping rule, purely (not wired to the store yet).
 
 pub mod diff;
+pub mod flap;
 pub mod input;
 pub mod life;
 
