@@ -70,7 +70,8 @@
 //! - A webhook or API write: `routes/alerts.rs` → [`writer`] → [`store`];
 //!   what it does to the alert (create, update, resolve, re-open, ack):
 //!   [`change::apply`] (`change/life.rs`); what a body may hold:
-//!   `change/input.rs`; the history row and note written with each event:
+//!   `change/input.rs`; an ack made in the source (Zabbix's `ack`):
+//!   `change/source_ack.rs`; the history row and note written with each event:
 //!   `store/sql.rs`.
 //! - Who may do what: [`auth`] (sources: `sources/registry.rs`); how a
 //!   request shows its token: `routes/extract.rs`.

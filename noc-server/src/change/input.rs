@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use noc_shared::{EVERY_SITE, EventKind, Severity};
 use serde_json::{Map, Value};
 
-use super::{Actor, millis};
+use super::{Actor, SourceAck, millis};
 
 /// Field limits in characters, after trimming.
 pub const MAX_ID: usize = 200;
@@ -47,6 +47,8 @@ pub struct AlertInput {
     pub at: Option<DateTime<Utc>>,
     /// `Created` or `Resolved`.
     pub event: EventKind,
+    /// An ack made in the source (the Zabbix media type's updates).
+    pub ack: Option<Box<SourceAck>>,
 }
 
 impl Default for AlertInput {
@@ -65,6 +67,7 @@ impl Default for AlertInput {
             ttl: None,
             at: None,
             event: EventKind::Created,
+            ack: None,
         }
     }
 }
@@ -109,6 +112,7 @@ impl AlertInput {
             ttl: ttl(map)?,
             at: at(map)?,
             event,
+            ack: SourceAck::from_map(map)?.map(Box::new),
         };
         if input.event == EventKind::Created {
             for (name, present) in [

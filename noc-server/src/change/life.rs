@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use noc_shared::{Alert, EventKind, EventReason, Status};
 
+use super::source_ack::AckOutcome;
 use super::{Action, AlertInput, StoredAlert, WriteError, WriteOp, later};
 
 /// What [`apply`] decided.
@@ -145,8 +146,18 @@ fn ingest(
             resolve(&mut stored.alert, now);
         } else {
             stored.alert.expires_at = input.ttl.map(|ttl| later(now, ttl));
+            // Already acked in the source: it arrives acked, still as new.
+            if let Some(ack) = &input.ack {
+                ack.apply(
+                    &mut stored.alert,
+                    source.unwrap_or("webhook"),
+                    input.at,
+                    now,
+                );
+            }
         }
-        return Ok(Applied::changed(stored, input.event));
+        let note = stored.alert.ack_note.clone();
+        return Ok(Applied::changed(stored, input.event).with_note(note));
     };
     if let (Some(owner), Some(source)) = (&old.owner, source) {
         if owner != source {
@@ -189,7 +200,22 @@ fn ingest(
             EventKind::Updated
         }
     };
-    Ok(Applied::changed(new, kind))
+    // An ack made in the source rides on an update of an active alert
+    // (the media type sends updates of resolved problems as resolves).
+    let ack = match (&input.ack, kind) {
+        (Some(ack), EventKind::Updated) => {
+            ack.apply(&mut new.alert, source.unwrap_or("webhook"), input.at, now)
+        }
+        _ => AckOutcome::Same,
+    };
+    match ack {
+        AckOutcome::Echo => Ok(Applied::unchanged(old)),
+        AckOutcome::Event(kind) => {
+            let note = new.alert.ack_note.clone();
+            Ok(Applied::changed(new, kind).with_note(note))
+        }
+        AckOutcome::Same => Ok(Applied::changed(new, kind)),
+    }
 }
 
 fn unknown(id: &str) -> WriteError {

@@ -314,3 +314,86 @@ fn a_writeback_outcome_changes_the_alert_only_when_it_differs() {
     let again = apply(Some(&shown.stored), &op(done), t).expect("applies");
     assert_eq!(again.kind, None, "the same outcome emits nothing");
 }
+
+fn zabbix_ack(acked: bool, note: Option<&str>) -> AlertInput {
+    AlertInput {
+        message: Some("down again".into()),
+        ack: Some(Box::new(crate::change::SourceAck {
+            acked,
+            by: Some("Admin (Zabbix Administrator)".into()),
+            note: note.map(str::to_owned),
+        })),
+        ..input("x")
+    }
+}
+
+#[test]
+fn an_ack_made_in_the_source_acks_as_its_user() {
+    let t = now();
+    let (a, _) = step(None, &created("x"), t);
+    let when = t + secs(5);
+    let ack = ingest(at(zabbix_ack(true, Some("on it")), when));
+    let acked = apply(Some(&a), &ack, t + secs(9)).expect("applies");
+    let alert = &acked.stored.alert;
+    assert_eq!(acked.kind, Some(EventKind::Acknowledged));
+    assert_eq!(
+        alert.acked_by.as_deref(),
+        Some("Admin (Zabbix Administrator)")
+    );
+    assert_eq!(alert.acked_at, Some(when), "acked when the source says");
+    assert_eq!(alert.ack_note.as_deref(), Some("on it"));
+    assert_eq!(alert.message, "down again", "the update's fields go too");
+    assert_eq!(acked.note.as_deref(), Some("on it"));
+
+    let again = ingest(at(zabbix_ack(true, None), t + secs(6)));
+    let (same, kind) = step(Some(&acked.stored), &again, t + secs(10));
+    assert_eq!(kind, EventKind::Updated, "no second ack event");
+    assert_eq!(same.alert.acked_at, Some(when));
+
+    let stale = ingest(at(zabbix_ack(false, None), t + secs(1)));
+    let old = apply(Some(&same), &stale, t + secs(11)).expect("applies");
+    assert!(old.stale && old.kind.is_none(), "at ordering still applies");
+
+    let unack = ingest(at(zabbix_ack(false, None), t + secs(7)));
+    let (cleared, kind) = step(Some(&same), &unack, t + secs(12));
+    assert_eq!(kind, EventKind::Unacknowledged);
+    assert_eq!(
+        (&cleared.alert.acked_by, &cleared.alert.ack_note),
+        (&None, &None)
+    );
+    let (_, kind) = step(Some(&cleared), &unack, t + secs(13));
+    assert_eq!(kind, EventKind::Updated, "unacked again is a plain update");
+}
+
+#[test]
+fn the_servers_own_ack_echoed_back_changes_nothing() {
+    let t = now();
+    let (a, _) = step(None, &created("x"), t);
+    let by_user = WriteOp::new(
+        user(),
+        Action::Ack {
+            id: "x".into(),
+            note: None,
+            expires_in: None,
+        },
+    );
+    let (acked, _) = step(Some(&a), &by_user, t);
+    let echo = ingest(zabbix_ack(true, Some("on it — me@x via NOC")));
+    let applied = apply(Some(&acked), &echo, t + secs(1)).expect("applies");
+    assert_eq!(applied.kind, None, "nothing emitted");
+    assert_eq!(applied.stored, acked, "nothing changed");
+}
+
+#[test]
+fn an_ack_never_reopens_a_resolved_alert_nor_acks_it() {
+    let t = now();
+    let (a, _) = step(None, &created("x"), t);
+    let (r, _) = step(Some(&a), &resolve("x"), t);
+    let late = ingest(AlertInput {
+        event: EventKind::Resolved,
+        ..zabbix_ack(true, None)
+    });
+    let applied = apply(Some(&r), &late, t + secs(1)).expect("applies");
+    assert_eq!(applied.kind, None);
+    assert_eq!(applied.stored.alert.acked_by, None);
+}

@@ -6,6 +6,7 @@
 //!
 //! - [`input`]: an alert change as posted, validated from JSON.
 //! - [`life`]: [`apply`] itself.
+//! - [`source_ack`]: an ack made in the source, as posted and applied.
 //! - [`diff`]: the `changes` of a history entry.
 //! - [`flap`]: the flapping rule, purely (not wired to the store yet).
 
@@ -13,6 +14,7 @@ pub mod diff;
 pub mod flap;
 pub mod input;
 pub mod life;
+pub mod source_ack;
 
 use std::time::Duration;
 
@@ -23,6 +25,7 @@ use crate::event::Event;
 
 pub use input::{AlertInput, MAX_HOST, MAX_ID, MAX_MESSAGE, MAX_SITE, MAX_SOURCE};
 pub use life::{Applied, apply};
+pub use source_ack::SourceAck;
 
 /// The name history gives the server's own changes (expiry, lapses).
 pub const SERVER: &str = "noc-server";

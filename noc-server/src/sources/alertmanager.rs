@@ -200,6 +200,7 @@ fn map_entry(sender: Sender, entry: &Value) -> Result<AlertInput, &'static str> 
         ttl: test_notification.then_some(TEST_NOTIFICATION_TTL),
         at: time(entry.get(when)),
         event,
+        ack: None,
     })
 }
 

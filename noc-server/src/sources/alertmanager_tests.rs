@@ -53,6 +53,7 @@ fn maps_every_field_of_a_firing_alert() {
             ttl: None,
             at: Some("2026-11-28T19:40:00Z".parse().expect("time")),
             event: EventKind::Created,
+            ack: None,
         }
     );
 }
