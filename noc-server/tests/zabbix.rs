@@ -1,7 +1,7 @@
 //! The Zabbix media type (`scripts/zabbix/`): its script is the one the
 //! YAML export embeds, and run in Zabbix's own engine (`zabbix_js`) with
 //! the macro values Zabbix would give, it drives a real server through a
-//! problem, an update and a recovery.
+//! problem, an update and a recovery, and shows an ack made in Zabbix.
 
 mod common;
 
@@ -298,5 +298,61 @@ async fn a_refusal_fails_the_script_with_the_servers_words() {
     p.insert("noc_url".into(), Value::String(format!("http://{down}")));
     let (ok, out) = run(&zabbix_js, &p).await;
     assert!(!ok, "an unreachable server must fail the script: {out}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_ack_made_in_zabbix_shows_on_the_wall_by_that_user() {
+    let Some(zabbix_js) = zabbix_js_or_skip() else {
+        return;
+    };
+    let server = TestServer::start(&[]).await;
+    let mut screen = Screen::connect(&server.ws_url("sites=Kilimanjaro")).await;
+    screen.snapshot().await;
+    let mut macros = problem_macros();
+    let (ok, out) = run(&zabbix_js, &params(&server.url(""), INGEST, &macros)).await;
+    assert!(ok, "problem: {out}");
+    assert_eq!(screen.next_alert().await.0, EventKind::Created);
+
+    // Admin acknowledges the problem in Zabbix, with a message.
+    macros.insert("{EVENT.UPDATE.STATUS}", "1".into());
+    macros.insert("{EVENT.UPDATE.ACTION}", "acknowledged, commented".into());
+    macros.insert("{EVENT.UPDATE.MESSAGE}", "on it".into());
+    macros.insert("{USER.FULLNAME}", "Admin (Zabbix Administrator)".into());
+    let (ok, out) = run(&zabbix_js, &params(&server.url(""), INGEST, &macros)).await;
+    assert!(ok, "ack: {out}");
+    let (kind, acked) = screen.next_alert().await;
+    assert_eq!(kind, EventKind::Acknowledged);
+    assert_eq!(
+        (acked.acked_by.as_deref(), acked.ack_note.as_deref()),
+        (Some("Admin (Zabbix Administrator)"), Some("on it"))
+    );
+    assert!(acked.acked_at.is_some());
+    assert_eq!(server.stored("zbx-48213").await, acked);
+
+    // And takes it back.
+    macros.insert("{EVENT.UPDATE.ACTION}", "unacknowledged".into());
+    macros.insert("{EVENT.UPDATE.MESSAGE}", "".into());
+    let (ok, out) = run(&zabbix_js, &params(&server.url(""), INGEST, &macros)).await;
+    assert!(ok, "unack: {out}");
+    let (kind, unacked) = screen.next_alert().await;
+    assert_eq!(kind, EventKind::Unacknowledged);
+    assert_eq!((unacked.acked_by, unacked.acked_at), (None, None));
+
+    // History names the source, with the Zabbix user in its changes.
+    let history = server.get_json("/api/v1/alerts/zbx-48213/history").await;
+    let ack = &history[1];
+    assert_eq!(
+        (&ack["event"], &ack["by"], &ack["note"]),
+        (
+            &Value::from("alert.acknowledged"),
+            &Value::from("webhook"),
+            &Value::from("on it")
+        )
+    );
+    assert_eq!(
+        ack["changes"]["acked_by"],
+        serde_json::json!([null, "Admin (Zabbix Administrator)"])
+    );
     server.stop().await;
 }
