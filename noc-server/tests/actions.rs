@@ -304,3 +304,72 @@ async fn an_ack_lapses_on_time_across_a_restart() {
     assert!(chrono::Utc::now() - lapse_at < chrono::Duration::seconds(1));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_history_of_one_alert_from_creation_to_resolution() {
+    let users = users_file();
+    let server = start(&users).await;
+    let mut body = alert("h-1", "A", "high");
+    body["host"] = json!("sw-h1");
+    server.post_ok(&body).await;
+    body["severity"] = json!("critical");
+    server.post_ok(&body).await;
+    let (status, acked) = act(
+        &server,
+        "/api/v1/alerts/h-1/ack",
+        Some(json!({"note": "fibre crew on site"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{acked}");
+    let silence = common::silences::silence(
+        &server,
+        json!({"matchers": [{"name": "host", "op": "=", "value": "sw-h1"}],
+               "duration": "1h", "comment": "planned work"}),
+    )
+    .await;
+    server
+        .post_ok(&json!({"id": "h-1", "event": "alert.resolved"}))
+        .await;
+
+    let steps = history(&server, "h-1").await;
+    let done: Vec<(EventKind, &str, Option<EventReason>)> = steps
+        .iter()
+        .map(|s| (s.event, s.by.as_str(), s.reason))
+        .collect();
+    assert_eq!(
+        done,
+        [
+            (EventKind::Created, "webhook", None),
+            (EventKind::Updated, "webhook", None),
+            (EventKind::Acknowledged, USER, None),
+            (EventKind::Updated, "noc-server", Some(EventReason::Silence)),
+            (EventKind::Resolved, "webhook", None),
+        ]
+    );
+    assert!(
+        steps
+            .windows(2)
+            .all(|w| w[0].seq < w[1].seq && w[0].at <= w[1].at)
+    );
+    let change = |i: usize, field: &str| steps[i].changes.get(field).cloned();
+    assert_eq!(
+        change(1, "severity"),
+        Some((json!("high"), json!("critical")))
+    );
+    assert_eq!(change(2, "acked_by"), Some((Value::Null, json!(USER))));
+    assert_eq!(steps[2].note.as_deref(), Some("fibre crew on site"));
+    assert_eq!(
+        change(3, "silenced_by"),
+        Some((Value::Null, json!(silence.id)))
+    );
+    assert_eq!(
+        change(4, "status"),
+        Some((json!("active"), json!("resolved")))
+    );
+    assert_eq!(
+        change(4, "silenced_by"),
+        Some((json!(silence.id), Value::Null)),
+        "a resolved alert is silenced by nothing"
+    );
+    server.stop().await;
+}

@@ -234,3 +234,63 @@ async fn part_two_fields_are_stored_and_bad_ones_refused() {
     );
     server.stop().await;
 }
+
+/// One Alertmanager entry of the group `alertname=LinkDown`.
+fn link_down(status: &str) -> Value {
+    json!({
+        "version": "4",
+        "status": status,
+        "receiver": "noc",
+        "groupLabels": {"alertname": "LinkDown"},
+        "alerts": [{
+            "status": status,
+            "labels": {"alertname": "LinkDown", "site": "A", "severity": "high", "instance": "sw-1"},
+            "annotations": {"summary": "sw-1 uplink down"},
+            "startsAt": "2026-11-28T19:40:00Z",
+            "endsAt": if status == "resolved" { "2026-11-28T19:50:00Z" } else { "0001-01-01T00:00:00Z" },
+            "fingerprint": "0a1b2c3d4e5f6071"
+        }]
+    })
+}
+
+/// Posts an Alertmanager body; returns its one stored alert as answered.
+async fn post_alertmanager(server: &TestServer, body: &Value) -> Value {
+    let response = server
+        .http
+        .post(server.url("/internal/alertmanager"))
+        .bearer_auth(common::INGEST)
+        .json(body)
+        .send()
+        .await
+        .expect("POST /internal/alertmanager");
+    assert_eq!(response.status(), 200);
+    let mut answer: Value = response.json().await.expect("JSON");
+    answer[0].take()
+}
+
+#[tokio::test]
+async fn an_alertmanager_retry_of_the_firing_entry_after_its_resolution_is_stale() {
+    let server = TestServer::start(&[]).await;
+    let firing = post_alertmanager(&server, &link_down("firing")).await;
+    assert_eq!(firing["status"], json!("active"), "{firing}");
+    let resolved = post_alertmanager(&server, &link_down("resolved")).await;
+    assert_eq!(resolved["status"], json!("resolved"), "{resolved}");
+    let mut screen = Screen::connect(&server.ws_url("")).await;
+    let seq = screen.snapshot().await.seq;
+
+    // Its startsAt is older than the endsAt already applied.
+    let retried = post_alertmanager(&server, &link_down("firing")).await;
+    assert_eq!(retried["stale"], json!(true), "{retried}");
+    assert_eq!(retried["status"], json!("resolved"), "{retried}");
+    let marker = server.post_marker("A").await;
+    assert_eq!(
+        screen.expect_marker(&marker).await.seq,
+        seq + 1,
+        "the stale retry emitted nothing"
+    );
+    assert_eq!(
+        server.stored("am-0a1b2c3d4e5f6071").await.status,
+        Status::Resolved
+    );
+    server.stop().await;
+}
