@@ -3,8 +3,9 @@
 //! the server; a person's ack with a note, note and unack on the server's
 //! API are written back by its worker to that event, signed with the
 //! person's email, and their echoes (Zabbix's update messages) change
-//! nothing on the wall, which shows one ack; the recovery resolves the
-//! alert. The Zabbix client's refusals are checked against it too.
+//! nothing on the wall, which shows one ack; an ack made in Zabbix
+//! (`event.acknowledge`) shows on the wall by that Zabbix user; the
+//! recovery resolves the alert. The Zabbix client's refusals are checked against it too.
 //!
 //! Needs Zabbix's packages and PostgreSQL (`scripts/ci-setup.sh`,
 //! `NOC_TEST_DATABASE_URL`); skipped with the reason otherwise, except
@@ -169,7 +170,7 @@ async fn sent(stack: &ZabbixStack, eventid: &str) -> usize {
 }
 
 #[tokio::test]
-async fn zabbix_problem_ack_echo_and_recovery() {
+async fn zabbix_problem_ack_echo_zabbix_ack_and_recovery() {
     if !can_run() {
         return;
     }
@@ -309,6 +310,31 @@ async fn zabbix_problem_ack_echo_and_recovery() {
     .await;
     let marker = server.post_marker("Kilimanjaro").await;
     screen.expect_marker(&marker).await;
+
+    // An ack made in Zabbix itself shows on the wall, by that Zabbix user.
+    stack
+        .admin(
+            "event.acknowledge",
+            json!({"eventids": [eventid], "action": 6, "message": "on the phone with the carrier"}),
+        )
+        .await;
+    let by_admin = wait_for(&stack, "Zabbix's ack on the wall", || async {
+        let alert = server.stored(&alert.id).await;
+        alert.acked_by.is_some().then_some(alert)
+    })
+    .await;
+    let by = by_admin.acked_by.clone().unwrap_or_default();
+    assert!(by.ends_with("(Admin)"), "{by}");
+    assert_eq!(
+        by_admin.ack_note.as_deref(),
+        Some("on the phone with the carrier")
+    );
+    let (kind, shown) = screen.next_alert().await;
+    assert_eq!((kind, shown), (EventKind::Acknowledged, by_admin));
+    println!(
+        "Zabbix's ack on the wall at {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
 
     let zabbix = Zabbix::new(http_client(), &stack.api_url, stack.token_file.clone());
     let note = Notice::Note {
