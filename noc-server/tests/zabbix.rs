@@ -354,5 +354,25 @@ async fn an_ack_made_in_zabbix_shows_on_the_wall_by_that_user() {
         ack["changes"]["acked_by"],
         serde_json::json!([null, "Admin (Zabbix Administrator)"])
     );
+
+    // A malformed ack is refused, saying what to fix, and stores nothing.
+    let mut body = common::alert("zbx-1", "Kilimanjaro", "high");
+    body["ack"] = serde_json::json!({"acked": "yes", "by": "Admin"});
+    let refused = server.post(&body).await;
+    assert_eq!(refused.status(), 422);
+    let said: Value = refused.json().await.expect("json");
+    assert!(
+        said["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ack.acked must be true or false"),
+        "{said}"
+    );
+    let missing = server
+        .http
+        .get(server.url("/api/v1/alerts/zbx-1"))
+        .send()
+        .await;
+    assert_eq!(missing.expect("GET").status(), 404);
     server.stop().await;
 }
