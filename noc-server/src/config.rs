@@ -111,6 +111,11 @@ pub struct Cli {
     #[arg(long, env = "NOC_MAX_BODY", default_value_t = 1_048_576)]
     pub max_body: usize,
 
+    /// How long Grafana's test notification stays before it resolves by
+    /// itself. Hidden: only the tests shorten it.
+    #[arg(long, hide = true, default_value = "5m", value_parser = humantime::parse_duration)]
+    pub grafana_test_ttl: Duration,
+
     /// Feed made-up alerts from a few sites, for a first look.
     #[arg(long)]
     pub demo: bool,

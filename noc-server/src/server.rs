@@ -171,6 +171,7 @@ pub async fn run(
         groups,
         metrics,
         max_body: cli.max_body,
+        grafana_test_ttl: cli.grafana_test_ttl,
         allowed_origins: Arc::new(
             cli.allowed_origins
                 .iter()

@@ -294,3 +294,63 @@ async fn an_alertmanager_retry_of_the_firing_entry_after_its_resolution_is_stale
     );
     server.stop().await;
 }
+
+/// Grafana's body when a contact point's "Test" button is pressed: one
+/// firing alert `TestAlert` of instance `Grafana`, never resolved.
+fn grafana_test_notification() -> Value {
+    let now = chrono::Utc::now().to_rfc3339();
+    let labels = json!({"alertname": "TestAlert", "instance": "Grafana"});
+    let annotations = json!({"summary": "Notification test"});
+    json!({
+        "receiver": "noc", "status": "firing", "orgId": 1,
+        "alerts": [{
+            "status": "firing", "labels": labels, "annotations": annotations,
+            "startsAt": now, "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "", "fingerprint": "57c6d9296de2ad39",
+            "silenceURL": "http://grafana.kili:3000/alerting/silence/new?alertmanager=grafana&matcher=alertname%3DTestAlert&matcher=instance%3DGrafana",
+            "dashboardURL": "", "panelURL": "", "values": null,
+            "valueString": "[ metric='foo' labels={instance=bar} value=10 ]"
+        }],
+        "groupLabels": labels, "commonLabels": labels, "commonAnnotations": annotations,
+        "externalURL": "http://grafana.kili:3000/", "version": "1",
+        "groupKey": "test-57c6d9296de2ad39-1764532800", "truncatedAlerts": 0,
+        "title": "[FIRING:1]  (TestAlert Grafana)", "state": "alerting",
+        "message": "**Firing**\n\nValue: [no value]\nLabels:\n - alertname = TestAlert\n - instance = Grafana\nAnnotations:\n - summary = Notification test\n"
+    })
+}
+
+#[tokio::test]
+async fn grafanas_test_notification_leaves_nothing_after_its_ttl() {
+    // The 5 minutes of a real server, shortened by the hidden flag.
+    let ttl = Duration::from_secs(2);
+    let server = TestServer::start(&["--grafana-test-ttl", "2s"]).await;
+    let mut screen = Screen::connect(&server.ws_url("")).await;
+    screen.snapshot().await;
+    let posted = Instant::now();
+    let test = post_alertmanager(&server, &grafana_test_notification()).await;
+    assert_eq!(test["source"], json!("grafana"), "{test}");
+    let (kind, created) = screen.next_alert().await;
+    assert_eq!(
+        (kind, created.id.as_str()),
+        (EventKind::Created, "am-57c6d9296de2ad39")
+    );
+    assert!(created.expires_at.is_some(), "{created:?}");
+
+    let (kind, event) = screen.next_event().await;
+    let waited = posted.elapsed();
+    assert_eq!(
+        (kind, event.reason, event.alert.id.as_str()),
+        (
+            EventKind::Resolved,
+            Some(EventReason::Expired),
+            "am-57c6d9296de2ad39"
+        )
+    );
+    assert!(
+        waited >= ttl - Duration::from_millis(50) && waited < ttl + Duration::from_secs(1),
+        "resolved {waited:?} after the post"
+    );
+    let active = server.get_json("/api/v1/alerts?status=active").await;
+    assert_eq!(active, json!([]), "nothing remains active");
+    server.stop().await;
+}

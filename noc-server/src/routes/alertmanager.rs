@@ -35,8 +35,8 @@ pub async fn post_alertmanager(
         .1
         .as_ref()
         .map_or(DEFAULT_WATCHDOG, |s| s.watchdog.as_str());
-    let mut mapped =
-        alertmanager::map_body_watching(&body, watchdog).map_err(|e| refuse(&state, e))?;
+    let mut mapped = alertmanager::map_body_watching(&body, watchdog, state.grafana_test_ttl)
+        .map_err(|e| refuse(&state, e))?;
     sender.name_inputs(&mut mapped.inputs);
     let receiver = body.get("receiver").and_then(|r| r.as_str()).unwrap_or("");
     for unusable in &mapped.unusable {

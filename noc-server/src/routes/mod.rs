@@ -82,6 +82,8 @@ pub struct Shared {
     pub groups: Arc<Live<SiteGroups>>,
     pub metrics: Metrics,
     pub max_body: usize,
+    /// How long a Grafana test notification stays (`--grafana-test-ttl`).
+    pub grafana_test_ttl: std::time::Duration,
     /// Lower-cased origins allowed to open the WebSocket; empty allows all.
     pub allowed_origins: Arc<Vec<String>>,
     /// One permit per connected screen, up to `--max-screens`.

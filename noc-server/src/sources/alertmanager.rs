@@ -29,7 +29,8 @@ const HASH_DIGITS: usize = 16;
 pub const UNKNOWN_SITE: &str = "unknown";
 /// The severity of an alert whose `severity` label is missing or unknown.
 pub const DEFAULT_SEVERITY: Severity = Severity::Warning;
-/// How long a Grafana contact point's test notification stays.
+/// How long a Grafana contact point's test notification stays, unless
+/// `--grafana-test-ttl` says otherwise.
 pub const TEST_NOTIFICATION_TTL: Duration = Duration::from_secs(5 * 60);
 
 /// Which system sent the body; it becomes the alert's `source`.
@@ -79,10 +80,15 @@ pub struct Mapped {
 }
 
 /// Maps a webhook body whose entries named `alertname = watchdog` are only
-/// counted. `Err` (a 422 message) only when the body as a whole is not such
-/// a webhook: not an object, or without an `alerts` array.
-pub fn map_body_watching(body: &Value, watchdog: &str) -> Result<Mapped, String> {
-    let mut mapped = map_body_except(body, |entry| {
+/// counted, and a Grafana test notification stays `test_ttl`. `Err` (a 422
+/// message) only when the body as a whole is not such a webhook: not an
+/// object, or without an `alerts` array.
+pub fn map_body_watching(
+    body: &Value,
+    watchdog: &str,
+    test_ttl: Duration,
+) -> Result<Mapped, String> {
+    let mut mapped = map_body_except(body, test_ttl, |entry| {
         entry.pointer("/labels/alertname").and_then(Value::as_str) == Some(watchdog)
     })?;
     mapped.watchdogs = mapped
@@ -96,12 +102,16 @@ pub fn map_body_watching(body: &Value, watchdog: &str) -> Result<Mapped, String>
 
 /// Maps a webhook body, every entry an alert.
 pub fn map_body(body: &Value) -> Result<Mapped, String> {
-    map_body_except(body, |_| false)
+    map_body_except(body, TEST_NOTIFICATION_TTL, |_| false)
 }
 
 /// Maps a body; an entry that `skip` picks is left out as an unusable one
 /// with an empty reason.
-fn map_body_except(body: &Value, skip: impl Fn(&Value) -> bool) -> Result<Mapped, String> {
+fn map_body_except(
+    body: &Value,
+    test_ttl: Duration,
+    skip: impl Fn(&Value) -> bool,
+) -> Result<Mapped, String> {
     let Value::Object(body) = body else {
         return Err(format!(
             "the body must be a JSON object (an Alertmanager or Grafana webhook), not {}",
@@ -135,7 +145,7 @@ fn map_body_except(body: &Value, skip: impl Fn(&Value) -> bool) -> Result<Mapped
             mapped.unusable.push(Unusable { index, reason: "" });
             continue;
         }
-        match map_entry(sender, entry) {
+        match map_entry(sender, entry, test_ttl) {
             Ok(input) => mapped.inputs.push(input),
             Err(reason) => mapped.unusable.push(Unusable { index, reason }),
         }
@@ -144,7 +154,11 @@ fn map_body_except(body: &Value, skip: impl Fn(&Value) -> bool) -> Result<Mapped
 }
 
 /// Maps one entry of `alerts`.
-fn map_entry(sender: Sender, entry: &Value) -> Result<AlertInput, &'static str> {
+fn map_entry(
+    sender: Sender,
+    entry: &Value,
+    test_ttl: Duration,
+) -> Result<AlertInput, &'static str> {
     let Value::Object(entry) = entry else {
         return Err("not a JSON object");
     };
@@ -197,7 +211,7 @@ fn map_entry(sender: Sender, entry: &Value) -> Result<AlertInput, &'static str> 
         url: link(sender, entry),
         labels: Some(all_labels(labels)),
         // Nobody resolves a test notification: it goes by itself.
-        ttl: test_notification.then_some(TEST_NOTIFICATION_TTL),
+        ttl: test_notification.then_some(test_ttl),
         at: time(entry.get(when)),
         event,
         ack: None,
