@@ -89,7 +89,8 @@
 //!   clock: [`silencing`]; the API: `routes/silences.rs`.
 //! - Several instances on one PostgreSQL: `store/postgres.rs`; the events
 //!   of the others: `store/postgres/follow.rs`; their profile news:
-//!   `store/news.rs`.
+//!   `store/news.rs`; ingest-only batches in a few round trips:
+//!   `store/postgres/batch.rs`.
 //! - Paging resolved alerts: `store/sql.rs` (`list_resolved`); deleting
 //!   old ones: [`retention`] and `store/retention.rs`.
 //! - A screen's profile: set through `routes/screens.rs` → [`profiles`]

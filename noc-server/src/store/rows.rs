@@ -53,18 +53,23 @@ pub static COLUMNS: LazyLock<String> = LazyLock::new(|| FIELDS.join(", "));
 /// then `site_key` last.
 pub static UPSERT: LazyLock<String> = LazyLock::new(|| {
     let places: Vec<String> = (1..=FIELDS.len() + 1).map(|n| format!("${n}")).collect();
+    format!(
+        "INSERT INTO alerts ({}, site_key) VALUES ({}){}",
+        *COLUMNS,
+        places.join(", "),
+        *UPSERT_UPDATE
+    )
+});
+
+/// The conflict clause of an upsert of `alerts`: every column replaced.
+pub static UPSERT_UPDATE: LazyLock<String> = LazyLock::new(|| {
     let updates: Vec<String> = FIELDS
         .iter()
         .skip(1)
         .chain(&["site_key"])
         .map(|f| format!("{f} = excluded.{f}"))
         .collect();
-    format!(
-        "INSERT INTO alerts ({}, site_key) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}",
-        *COLUMNS,
-        places.join(", "),
-        updates.join(", ")
-    )
+    format!(" ON CONFLICT (id) DO UPDATE SET {}", updates.join(", "))
 });
 
 /// An alert as stored: times in unix milliseconds, severity as its rank
