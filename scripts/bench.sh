@@ -8,13 +8,18 @@
 #   scripts/bench.sh --only noc-server   one server (repeat for more)
 #   scripts/bench.sh --peers             the three peers only
 #   scripts/bench.sh --scenarios fanout,storm
-#                                        a subset of idle,fanout,storm,ingest,stuck,tui,soak
+#                                        a subset of idle,fanout,storm,ingest,stuck,tui,soak,silenced
 #   scripts/bench.sh --scenarios tui     the terminal client alone (no server):
 #                                        noc-tui-storm, 1,000 events/s for 30 s
 #   scripts/bench.sh --scenarios soak    a week of a busy NOC compressed (noc-soak):
 #                                        7 days of 60 s on noc-server alone with
 #                                        --keep-resolved 60s, one row per day
 #   scripts/bench.sh --scenarios soak --soak-day 90s --soak-days 5
+#   scripts/bench.sh --scenarios silenced
+#                                        noc-server alone: ingest (batch 1 and 100) with
+#                                        1,000 active silences, 10,000 active alerts and
+#                                        1,000 write-backs pending to an unreachable
+#                                        Alertmanager
 #   scripts/bench.sh --scenarios soak --soak-postgres postgres://postgres@127.0.0.1:5432
 #                                        the soak on PostgreSQL instead (its database
 #                                        noc_soak is dropped and created)
@@ -177,6 +182,7 @@ build=()
 if [ "$servers_wanted" = 1 ]; then build+=(--bin noc-server --bin noc-load); fi
 if wants tui; then build+=(--bin noc-tui-storm); fi
 if wants soak; then build+=(--bin noc-server --bin noc-load --bin noc-soak); fi
+if wants silenced; then build+=(--bin noc-server --bin noc-load); fi
 (cd "$ROOT" && cargo build --release --quiet "${build[@]}")
 bin=$TARGET_DIR/release
 
@@ -344,6 +350,59 @@ run_soak() {
     stop_pid "$pid"
     forget "$pid"
 }
+# Ingest into a server that has work besides: 1,000 active silences (host
+# matchers that the generated alerts, which have no host, never match, so
+# every one is tried), 10,000 active alerts (with labels, so that an ack
+# has a silence to write) of an Alertmanager source whose
+# api_url nothing listens on, and 1,000 of them acked, so 1,000 write-backs
+# are pending and retried throughout.
+run_silenced() {
+    local port log=$out/silenced.log batch i rc user=$token-user am=$token-am
+    port=$("$bin/noc-load" free-port)
+    url=http://127.0.0.1:$port
+    printf '[[user]]\nemail = "bench@noc.example"\ntoken = "%s"\n' "$user" >"$work/users.toml"
+    printf '[[source]]\nname = "am-down"\nkind = "alertmanager"\ntoken = "%s"\napi_url = "http://127.0.0.1:9"\n' \
+        "$am" >"$work/sources.toml"
+    rm -rf "$work/db" && mkdir -p "$work/db"
+    taskset -c 0 "$bin/noc-server" --listen "127.0.0.1:$port" --database "sqlite://$work/db/noc.db" \
+        --ingest-token "$token" --users-file "$work/users.toml" --sources-file "$work/sources.toml" >>"$log" 2>&1 &
+    pid=$!
+    started+=("$pid")
+    for i in $(seq 300); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    echo "bench.sh: silenced: 1,000 silences, 10,000 alerts, 1,000 acks to write back" >&2
+    seq 1000 | xargs -P 8 -I{} curl -sf --retry 5 --retry-delay 1 -o /dev/null -H "Authorization: Bearer $user" \
+        -H 'Content-Type: application/json' "$url/api/v1/silences" \
+        -d '{"matchers":[{"name":"host","op":"=~","value":"sw-{}\\..*"}],"duration":"2h","comment":"bench"}' ||
+        { echo "bench.sh: silenced: a silence was refused; see $log" >&2; return 0; }
+    for i in $(seq 0 99); do
+        seq $((i * 100)) $((i * 100 + 99)) |
+            awk '{ printf "%s{\"id\":\"am-%d\",\"site\":\"site-%d\",\"severity\":\"high\",\"message\":\"am %d\",\"labels\":{\"alertname\":\"am-%d\"}}", (NR > 1 ? "," : "["), $1, $1 % 10, $1, $1 } END { print "]" }' |
+            curl -sf -o /dev/null -H "Authorization: Bearer $am" -H 'Content-Type: application/json' \
+                "$url/internal/alerts" --data-binary @- ||
+            { echo "bench.sh: silenced: the alerts were refused; see $log" >&2; return 0; }
+    done
+    seq 0 999 | xargs -P 8 -I{} curl -sf --retry 5 --retry-delay 1 -o /dev/null -X POST -H "Authorization: Bearer $user" "$url/api/v1/alerts/am-{}/ack" ||
+        { echo "bench.sh: silenced: an ack was refused; see $log" >&2; return 0; }
+    curl -s -H "Authorization: Bearer $user" "$url/api/v1/sources" >"$out/silenced-sources.json"
+    for batch in 1 100; do
+        rc=0
+        taskset -c 1 "$bin/noc-load" ingest --url "$url" --token "$token" --server-pid "$pid" \
+            --label noc-server-silenced --batch "$batch" --posters 32 --duration "$ingest_for" \
+            >>"$results" 2>>"$out/generator.log" || rc=$?
+        [ "$rc" = 3 ] && failed_cases=$((failed_cases + 1))
+        tail -n 1 "$out/generator.log" >&2
+    done
+    curl -s -H "Authorization: Bearer $user" "$url/api/v1/sources" >>"$out/silenced-sources.json"
+    stop_pid "$pid"
+    forget "$pid"
+}
+if wants silenced; then
+    wait_quiet
+    run_silenced
+fi
 if wants soak; then
     wait_quiet
     if [ -n "$soak_postgres" ]; then run_soak postgres; else run_soak sqlite; fi
@@ -381,7 +440,7 @@ for name in "${servers[@]}"; do
 done
 
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
-if [ "$servers_wanted" = 1 ]; then
+if [ "$servers_wanted" = 1 ] || wants silenced; then
     "$bin/noc-load" table "$results" --baseline node-ws | tee "$out/table.md"
 fi
 for f in "$out"/soak-*.md; do
