@@ -1,7 +1,8 @@
 //! A real Prometheus Alertmanager, configured with a webhook receiver that
 //! points at the server: an alert pushed into its API lands with the right
 //! fields, and its resolution resolves it; its Watchdog keeps its source
-//! alive, and when it stops the screens hear that the source is silent.
+//! alive, and when it stops the screens hear that the source is silent;
+//! when it is back the silent alert resolves, across a server restart too.
 
 mod common;
 
@@ -225,4 +226,100 @@ async fn the_watchdog_keeps_the_source_ok_and_its_end_raises_the_silent_alert() 
     assert_eq!(alert.severity, Severity::Critical);
     assert_eq!(alert.site, "*");
     assert_eq!(state().await.as_deref(), Some("silent"));
+}
+
+/// An Alertmanager for `prom-dc1` (token `prom-token`) sending its Watchdog
+/// to `server` every second, as an always-firing rule makes it do.
+async fn watchdog_sender(binary: &std::path::Path, server: &TestServer) -> Alertmanager {
+    let am = Alertmanager::start_as(
+        binary,
+        &server.url("/internal/alertmanager"),
+        "prom-token",
+        "1s",
+    )
+    .await;
+    am.push(&json!([{
+        "labels": { "alertname": "Watchdog", "severity": "none" },
+        "annotations": { "summary": "The alerting pipeline works" },
+        "endsAt": (Utc::now() + chrono::Duration::minutes(5))
+            .to_rfc3339_opts(SecondsFormat::Millis, true),
+    }]))
+    .await;
+    am
+}
+
+/// The next event on `screen`, which must be about the silent-source alert.
+async fn silent_alert_event(screen: &mut Screen) -> (EventKind, Alert) {
+    let (kind, alert) = common::within("the silent-source alert", screen.next_alert()).await;
+    assert_eq!(alert.id, "source-silent-prom-dc1", "{kind:?} {alert:?}");
+    (kind, alert)
+}
+
+#[tokio::test]
+async fn alertmanager_back_resolves_the_silent_alert_across_a_server_restart() {
+    let Some(binary) = alertmanager_binary() else {
+        skip_or_fail(
+            "NOC_REQUIRE_ALERTMANAGER",
+            "Alertmanager (prometheus-alertmanager)",
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        "[[source]]\nname = \"prom-dc1\"\nkind = \"alertmanager\"\ntoken = \"prom-token\"\nheartbeat = \"2s\"\n",
+    )
+    .expect("write sources.toml");
+    let flags = ["--sources-file", sources.to_str().expect("utf-8")];
+    let server = TestServer::start(&flags).await;
+    let mut screen = Screen::connect(&server.ws_url("")).await;
+    screen.snapshot().await;
+
+    // Heard, then silent: raised; back: resolved.
+    let am = watchdog_sender(&binary, &server).await;
+    am.wait_for("Alertmanager's first watchdog", || async {
+        (server.get_json("/api/v1/sources").await[0]["state"] == "ok").then_some(())
+    })
+    .await;
+    am.stop().await;
+    assert_eq!(silent_alert_event(&mut screen).await.0, EventKind::Created);
+    let am = watchdog_sender(&binary, &server).await;
+    let (kind, alert) = silent_alert_event(&mut screen).await;
+    assert_eq!(
+        (kind, alert.status),
+        (EventKind::Resolved, Status::Resolved)
+    );
+
+    // Silent again, and the server restarts meanwhile: the alert stays.
+    am.stop().await;
+    let (_, raised) = silent_alert_event(&mut screen).await;
+    assert_eq!(raised.status, Status::Active);
+    let (dir_kept, database, addr) = (
+        std::sync::Arc::clone(&server.dir),
+        server.database.clone(),
+        server.addr,
+    );
+    server.stop().await;
+    let server = TestServer::start_on(dir_kept, database, &addr.to_string(), &flags).await;
+    let mut screen = Screen::connect(&server.ws_url("")).await;
+    let snapshot = screen.snapshot().await;
+    let kept: Vec<(&str, Status)> = snapshot
+        .alerts
+        .iter()
+        .map(|a| (a.id.as_str(), a.status))
+        .collect();
+    assert_eq!(kept, [("source-silent-prom-dc1", Status::Active)]);
+    let am = watchdog_sender(&binary, &server).await;
+    let (kind, alert) = silent_alert_event(&mut screen).await;
+    assert_eq!(
+        (kind, alert.status),
+        (EventKind::Resolved, Status::Resolved)
+    );
+    assert_eq!(
+        server.get_json("/api/v1/sources").await[0]["state"],
+        json!("ok")
+    );
+    am.stop().await;
+    server.stop().await;
 }
