@@ -10,6 +10,9 @@
 //! once (PostgreSQL: writers take the `seq` row lock before they read the
 //! alert). The times live in the store, so a restart forgets none.
 //!
+//! A flapping alert is due when it has stayed in one state for the window
+//! (`change::flap`); [`AlertTimes`] gives those too.
+//!
 //! More kinds of due work (a silence starting or ending, a source falling
 //! silent) are more [`Timer`]s.
 
@@ -61,7 +64,8 @@ impl Alarm {
     }
 }
 
-/// Alerts' own times: `expires_at` and `ack_expires_at`, from the store.
+/// Alerts' own times: `expires_at`, `ack_expires_at` and the end of
+/// flapping, from the store.
 pub struct AlertTimes(pub Arc<dyn Store>);
 
 #[async_trait::async_trait]
@@ -97,7 +101,7 @@ impl Publish for Watch {
 }
 
 fn has_time(alert: &Alert) -> bool {
-    alert.expires_at.is_some() || alert.ack_expires_at.is_some()
+    alert.expires_at.is_some() || alert.ack_expires_at.is_some() || alert.flapping
 }
 
 /// Fires every timer's due ops at their time, until `shutdown`.

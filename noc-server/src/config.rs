@@ -107,6 +107,11 @@ pub struct Cli {
     #[arg(long, env = "NOC_KEEP_RESOLVED", default_value = "30d", value_parser = parse_keep)]
     pub keep_resolved: Duration,
 
+    /// The flapping rule's window (the contract's 30 minutes), shortened
+    /// for tests, e.g. `2s`. Hidden: a NOC keeps the contract's.
+    #[arg(long, env = "NOC_FLAP_WINDOW", default_value = "30m", value_parser = parse_flap_window, hide = true)]
+    pub flap_window: Duration,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "NOC_MAX_BODY", default_value_t = 1_048_576)]
     pub max_body: usize,
@@ -226,6 +231,14 @@ fn parse_keep(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. 30d or 12h)"))?;
     if d < Duration::from_secs(1) {
         return Err("resolved alerts are kept at least 1s".into());
+    }
+    Ok(d)
+}
+
+fn parse_flap_window(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. 30m or 2s)"))?;
+    if d < Duration::from_millis(100) {
+        return Err("the flapping window must be at least 100ms".into());
     }
     Ok(d)
 }

@@ -54,7 +54,8 @@
 //!   JSON, [`change::WriteOp`] (an [`change::Actor`] and its
 //!   [`change::Action`]), and the pure [`change::apply`] (the life of an
 //!   alert: order, expiry, ownership, acks, notes) and history's `changes`;
-//!   [`change::flap`], the flapping rule alone (not wired to the store yet).
+//!   [`change::flap`], the flapping rule and the step the store applies
+//!   to every op's result (its end is due on the [`clock`]).
 //! - [`event`]: a committed [`event::Event`], its [`event::Frame`]
 //!   (serialized and framed once), and the [`event::Publish`] seam; screen
 //!   news and its [`event::Announce`] seam.
@@ -91,6 +92,10 @@
 //!   of the others: `store/postgres/follow.rs`; their profile news:
 //!   `store/news.rs`; ingest-only batches in a few round trips:
 //!   `store/postgres/batch.rs`.
+//! - Flapping: the rule and [`change::flap::follow`], which `store/sql.rs`
+//!   (and `store/postgres/batch.rs`) apply to every op, turning a change of
+//!   the flag into a second event of the op; its end due on the [`clock`]
+//!   (`store/due.rs`, with expiries and ack lapses).
 //! - Paging resolved alerts: `store/sql.rs` (`list_resolved`); deleting
 //!   old ones: [`retention`] and `store/retention.rs`.
 //! - A screen's profile: set through `routes/screens.rs` → [`profiles`]

@@ -76,6 +76,7 @@ pub async fn run(
         None if cli.demo => demo::groups(),
         None => SiteGroups::default(),
     }));
+    crate::change::flap::set_window(cli.flap_window);
     let store = store::open(&cli.database).await.map_err(|e| {
         // The driver's error may quote the URL: neither shows its password.
         anyhow::anyhow!(

@@ -118,7 +118,7 @@ async fn run(
             Ok(results) => {
                 for (result, reply) in results.into_iter().zip(replies) {
                     if let (Ok(outcomes), Some(publish)) = (&result, &publish) {
-                        for event in outcomes.iter().filter_map(|o| o.event.as_ref()) {
+                        for event in outcomes.iter().flat_map(|o| o.events()) {
                             publish.publish(event);
                         }
                     }

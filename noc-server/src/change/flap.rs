@@ -1,14 +1,60 @@
-//! Flapping, the rule alone (not wired to the store yet): an alert that
-//! went from active to resolved [`TIMES`] times within [`WINDOW`] is
-//! flapping until it has stayed in one state for [`WINDOW`]. Purely, so
-//! that the store can keep what it needs ([`Flap`]: the last resolve times,
-//! a short list) and the clock can end it at [`Flap::quiet_at`].
+//! Flapping: an alert that went from active to resolved [`TIMES`] times
+//! within [`WINDOW`] is flapping until it has stayed in one state for
+//! [`WINDOW`]. The rule is pure, so that the store keeps what it needs
+//! ([`Flap`]: the last resolve times, a short list) and the clock ends it
+//! at [`Flap::quiet_at`]; [`follow`] is the step the store's write path
+//! applies to every op's result.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use noc_shared::Alert;
 
-use super::later;
+use super::{Applied, later};
+
+/// The window in use, in milliseconds: [`WINDOW`] unless `--flap-window`
+/// shortened it (for tests). One per process, like the rule itself.
+static WINDOW_MS: AtomicU64 = AtomicU64::new(WINDOW.as_millis() as u64);
+
+/// Sets the window of every later change (`--flap-window`).
+pub fn set_window(window: Duration) {
+    let ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+    WINDOW_MS.store(ms, Ordering::Relaxed);
+}
+
+/// The window in use.
+pub fn window() -> Duration {
+    Duration::from_millis(WINDOW_MS.load(Ordering::Relaxed))
+}
+
+/// Applies the rule to one op's result: the change of state it made
+/// (`before` → `applied`), or, for the clock's `FlapQuiet` (`quiet`), the
+/// quiet at `now`. Answers the new flag when it changed, and sets the
+/// alert's `flapping` to it.
+pub fn follow(
+    before: Option<&Alert>,
+    applied: &mut Applied,
+    quiet: bool,
+    now: DateTime<Utc>,
+) -> Option<bool> {
+    let window = window();
+    let stored = &mut applied.stored;
+    let flag = if quiet {
+        stored.flap.quiet(now, window)
+    } else {
+        let turn = match (before.map(Alert::is_active), stored.alert.is_active()) {
+            (Some(true), false) => Turn::Resolved,
+            (Some(false), true) => Turn::Reopened,
+            _ => return None,
+        };
+        stored.flap.turned(turn, now, window)
+    };
+    if let Some(flag) = flag {
+        stored.alert.flapping = flag;
+    }
+    flag
+}
 
 /// Resolves within [`WINDOW`] that make an alert flap.
 pub const TIMES: usize = 4;

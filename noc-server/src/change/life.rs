@@ -104,6 +104,9 @@ pub fn apply(
         // What silences say is not for this pure step: the store applies it
         // to every op's result (`silence::mark`), this one's included.
         Action::Resilence { .. } => Ok(Applied::unchanged(old)),
+        // Nor is the flapping rule, which needs the state before and after
+        // (`flap::follow`).
+        Action::FlapQuiet { .. } => Ok(Applied::unchanged(old)),
         Action::AckLapse { .. } => {
             if !(alert.is_active() && alert.ack_expires_at.is_some_and(|t| t <= now)) {
                 return Ok(Applied::unchanged(old));
@@ -141,6 +144,7 @@ fn ingest(
             ttl: input.ttl,
             last_at: input.at,
             owner: source.map(str::to_owned),
+            flap: super::flap::Flap::default(),
         };
         if input.event == EventKind::Resolved {
             resolve(&mut stored.alert, now);

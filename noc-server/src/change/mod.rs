@@ -8,7 +8,8 @@
 //! - [`life`]: [`apply`] itself.
 //! - [`source_ack`]: an ack made in the source, as posted and applied.
 //! - [`diff`]: the `changes` of a history entry.
-//! - [`flap`]: the flapping rule, purely (not wired to the store yet).
+//! - [`flap`]: the flapping rule, purely, and [`flap::follow`], which the
+//!   store applies to every op's result.
 
 pub mod diff;
 pub mod flap;
@@ -99,6 +100,9 @@ pub enum Action {
         id: String,
         writeback: Option<noc_shared::Writeback>,
     },
+    /// The clock: end the alert's flapping if it has stayed in one state
+    /// for the window (the store decides it; see `flap::follow`).
+    FlapQuiet { id: String },
 }
 
 /// One change asked of the store, and who asks it.
@@ -123,7 +127,8 @@ impl WriteOp {
             | Action::Expire { id }
             | Action::AckLapse { id }
             | Action::Resilence { id }
-            | Action::Writeback { id, .. } => id,
+            | Action::Writeback { id, .. }
+            | Action::FlapQuiet { id } => id,
         }
     }
 }
@@ -141,6 +146,8 @@ pub struct StoredAlert {
     /// The source that created it; `None` for users, the server and
     /// alerts stored before sources owned them.
     pub owner: Option<String>,
+    /// What the flapping rule keeps; `flap.flapping` is `alert.flapping`.
+    pub flap: flap::Flap,
 }
 
 impl StoredAlert {
@@ -151,6 +158,7 @@ impl StoredAlert {
             ttl: None,
             last_at: None,
             owner: None,
+            flap: flap::Flap::default(),
         }
     }
 }
@@ -161,11 +169,21 @@ impl StoredAlert {
 pub struct Outcome {
     pub alert: Alert,
     pub event: Option<Event>,
+    /// The `alert.updated` (reason `flapping`) that follows `event` when
+    /// this change made the alert start flapping.
+    pub flapping: Option<Event>,
     /// The write carried an `at` older than the alert's last: nothing was
     /// stored, `alert` is as it was.
     pub stale: bool,
     /// The note an `Action::Note` added.
     pub note: Option<Note>,
+}
+
+impl Outcome {
+    /// Its events, in seq order.
+    pub fn events(&self) -> impl Iterator<Item = &Event> {
+        self.event.iter().chain(&self.flapping)
+    }
 }
 
 /// The current time at the store's precision (milliseconds), so that what

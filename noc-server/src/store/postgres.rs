@@ -34,6 +34,7 @@ super::sql::sql_backend!(
 );
 super::profiles::profile_sql!(Postgres);
 super::retention::retention_sql!(Postgres);
+super::due::due_sql!(Postgres);
 
 super::silences::silence_sql!(Postgres, PgConnection);
 super::silence_writes::silence_writes!(Postgres);
@@ -130,11 +131,7 @@ impl Store for PostgresStore {
             apply_batch(&mut tx, batch, first, &rules).await?
         };
         if seq != first {
-            let events = results
-                .iter()
-                .flatten()
-                .flatten()
-                .filter_map(|o| o.event.as_ref());
+            let events = results.iter().flatten().flatten().flat_map(|o| o.events());
             let mut rows = Vec::new();
             for event in events {
                 let record = EventRecord {

@@ -13,6 +13,7 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::StoreError;
 use crate::change::StoredAlert;
+use crate::change::flap::Flap;
 
 /// The columns of `alerts` that [`AlertRow`] holds, in its order.
 const FIELDS: &[&str] = &[
@@ -44,6 +45,8 @@ const FIELDS: &[&str] = &[
     "writeback_state",
     "writeback_error",
     "owner",
+    "flap_resolves",
+    "flap_changed_at",
 ];
 
 /// The columns of `alerts`, in [`AlertRow`]'s order.
@@ -105,6 +108,9 @@ pub struct AlertRow {
     pub writeback_state: Option<String>,
     pub writeback_error: Option<String>,
     pub owner: Option<String>,
+    /// A JSON array of unix milliseconds, oldest first.
+    pub flap_resolves: Option<String>,
+    pub flap_changed_at: Option<i64>,
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -146,8 +152,18 @@ impl From<&StoredAlert> for AlertRow {
             writeback_state: a.writeback.as_ref().map(|w| w.state.as_str().to_owned()),
             writeback_error: a.writeback.as_ref().and_then(|w| w.error.clone()),
             owner: stored.owner.clone(),
+            flap_resolves: flap_resolves(&stored.flap.resolves),
+            flap_changed_at: stored.flap.changed_at.map(ms),
         }
     }
+}
+
+fn flap_resolves(times: &[DateTime<Utc>]) -> Option<String> {
+    if times.is_empty() {
+        return None;
+    }
+    let ms: Vec<i64> = times.iter().copied().map(ms).collect();
+    serde_json::to_string(&ms).ok()
 }
 
 impl TryFrom<AlertRow> for StoredAlert {
@@ -185,6 +201,15 @@ impl TryFrom<AlertRow> for StoredAlert {
             }),
         };
         let labels = serde_json::from_str(&row.labels).map_err(|_| corrupt("labels"))?;
+        let resolves: Vec<i64> = match &row.flap_resolves {
+            Some(json) => serde_json::from_str(json).map_err(|_| corrupt("flap_resolves"))?,
+            None => Vec::new(),
+        };
+        let flap = Flap {
+            flapping: row.flapping,
+            resolves: resolves.into_iter().map(time).collect::<Result<_, _>>()?,
+            changed_at: row.flap_changed_at.map(time).transpose()?,
+        };
         let created_at = time(row.created_at)?;
         let updated_at = time(row.updated_at)?;
         let alert = Alert {
@@ -227,6 +252,7 @@ impl TryFrom<AlertRow> for StoredAlert {
                 .map(Duration::from_millis),
             last_at: row.last_at.map(time).transpose()?,
             owner: row.owner,
+            flap,
         })
     }
 }

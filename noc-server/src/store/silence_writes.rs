@@ -112,6 +112,7 @@ macro_rules! resilence_bulk {
                     outcomes.push(Outcome {
                         alert,
                         event: Some(event),
+                        flapping: None,
                         stale: false,
                         note: None,
                     });

@@ -4,8 +4,8 @@
 /// written once and expanded for each backend's connection type (sqlx's
 /// generic bounds for this would be longer than the code itself).
 ///
-/// Expands to `apply_batch`, `read_seq`, `write_seq`, `load`, `save`,
-/// `list`, `snapshot`, `history`, `next_deadline` and `due` in the calling
+/// Expands to `apply_batch`, `record`, `read_seq`, `write_seq`, `load`, `save`,
+/// `list`, `snapshot` and `history` in the calling
 /// module. `$snapshot_isolation` is
 /// run first in a snapshot's transaction, so that its two reads see one
 /// moment of the database (empty where a transaction already does).
@@ -63,7 +63,7 @@ macro_rules! sql_backend {
             seq: &mut u64,
             rules: &$crate::silence::Rules,
         ) -> Result<Vec<$crate::change::Outcome>, Failure> {
-            use $crate::change::{Action, Outcome, apply, diff};
+            use $crate::change::{Action, Outcome, apply};
             let resilence = |op: &$crate::change::WriteOp| matches!(op.action, Action::Resilence { .. });
             if !request.is_empty() && request.iter().all(resilence) {
                 return apply_resilence(conn, request, seq, rules).await.map_err(Failure::Store);
@@ -75,16 +75,27 @@ macro_rules! sql_backend {
                 let mut applied = apply(existing.as_ref(), op, now).map_err(Failure::Refused)?;
                 $crate::silence::mark(&mut applied, rules, now);
                 let before = existing.as_ref().map(|s| &s.alert);
+                let quiet = matches!(op.action, Action::FlapQuiet { .. });
+                let flag = $crate::change::flap::follow(before, &mut applied, quiet, now);
                 let writeback = writeback_for(conn, op, before, &mut applied).await?;
                 let alert = applied.stored.alert.clone();
                 let mut outcome = Outcome {
                     alert,
                     event: None,
+                    flapping: None,
                     stale: applied.stale,
                     note: None,
                 };
-                if let Some(kind) = applied.kind {
+                if applied.kind.is_some() || flag.is_some() {
                     save(conn, &applied.stored).await?;
+                }
+                // The op's own event shows the alert as it was before the
+                // flag changed; the flag's `alert.updated` follows it.
+                let mut shown = outcome.alert.clone();
+                if let Some(flag) = flag {
+                    shown.flapping = !flag;
+                }
+                if let Some(kind) = applied.kind {
                     if let Some(queued) = &writeback {
                         queue_writeback(conn, &outcome.alert, queued, op.by.name(), now).await?;
                     }
@@ -92,25 +103,62 @@ macro_rules! sql_backend {
                         let note = insert_note(conn, &outcome.alert.id, op.by.name(), text, now).await?;
                         outcome.note = Some(note);
                     }
-                    *seq += 1;
-                    let entry = noc_shared::HistoryEntry {
-                        seq: *seq,
-                        event: kind,
-                        at: now,
-                        by: op.by.name().to_owned(),
-                        note: applied.note.clone(),
-                        changes: diff::changes(before, &outcome.alert),
-                        reason: applied.reason,
-                    };
-                    insert_history(conn, &outcome.alert.id, &entry).await?;
-                    let mut event = $crate::event::Event::new(kind, *seq, &outcome.alert, before);
-                    event.reason = applied.reason;
+                    let said = Said { kind, reason: applied.reason, by: op.by.name(), note: applied.note.clone() };
+                    let mut event = record(conn, seq, said, before, &shown, now).await?;
                     event.note = outcome.note.clone();
                     outcome.event = Some(event);
+                }
+                if flag.is_some() {
+                    let said = Said {
+                        kind: noc_shared::EventKind::Updated,
+                        reason: Some(noc_shared::EventReason::Flapping),
+                        by: $crate::change::SERVER,
+                        note: None,
+                    };
+                    let from = if applied.kind.is_some() { Some(&shown) } else { before };
+                    let event = record(conn, seq, said, from, &outcome.alert, now).await?;
+                    match outcome.event {
+                        None => outcome.event = Some(event),
+                        Some(_) => outcome.flapping = Some(event),
+                    }
                 }
                 outcomes.push(outcome);
             }
             Ok(outcomes)
+        }
+
+        /// What an event says besides its alert.
+        struct Said<'a> {
+            kind: noc_shared::EventKind,
+            reason: Option<noc_shared::EventReason>,
+            by: &'a str,
+            note: Option<String>,
+        }
+
+        /// Numbers the event of `alert`'s change from `before` and writes
+        /// its history row.
+        async fn record(
+            conn: &mut $conn,
+            seq: &mut u64,
+            said: Said<'_>,
+            before: Option<&noc_shared::Alert>,
+            alert: &noc_shared::Alert,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<$crate::event::Event, sqlx::Error> {
+            *seq += 1;
+            let entry = noc_shared::HistoryEntry {
+                seq: *seq,
+                event: said.kind,
+                at: now,
+                by: said.by.to_owned(),
+                note: said.note,
+                changes: $crate::change::diff::changes(before, alert),
+                reason: said.reason,
+            };
+            insert_history(conn, &alert.id, &entry).await?;
+            let mut event = $crate::event::Event::new(said.kind, *seq, alert, before);
+            event.reason = said.reason;
+            Ok(event)
         }
 
         async fn insert_note(
@@ -179,58 +227,6 @@ macro_rules! sql_backend {
                 .collect()
         }
 
-        /// The earliest time an alert is due on the clock: it expires, or
-        /// its ack lapses. Resolving clears both, so only active alerts
-        /// have them.
-        async fn next_deadline(
-            pool: &sqlx::Pool<$db>,
-        ) -> Result<Option<chrono::DateTime<chrono::Utc>>, $crate::store::StoreError> {
-            let found: Option<i64> = sqlx::query_scalar(
-                "SELECT MIN(t) FROM (\
-                 SELECT MIN(expires_at) AS t FROM alerts WHERE expires_at IS NOT NULL \
-                 UNION ALL \
-                 SELECT MIN(ack_expires_at) AS t FROM alerts WHERE ack_expires_at IS NOT NULL\
-                 ) AS due",
-            )
-            .fetch_one(pool)
-            .await?;
-            Ok(found.and_then(chrono::DateTime::from_timestamp_millis))
-        }
-
-        /// The clock's ops due at `now`, at most `max` of each kind.
-        async fn due(
-            pool: &sqlx::Pool<$db>,
-            now: chrono::DateTime<chrono::Utc>,
-            max: usize,
-        ) -> Result<Vec<$crate::change::WriteOp>, $crate::store::StoreError> {
-            use $crate::change::{Action, Actor, WriteOp};
-            let ids = |column: &str| {
-                format!(
-                    "SELECT id FROM alerts WHERE {column} IS NOT NULL AND {column} <= $1 \
-                     ORDER BY {column} LIMIT $2"
-                )
-            };
-            let now = now.timestamp_millis();
-            let max = $crate::store::rows::limit(max);
-            let expired: Vec<String> = sqlx::query_scalar(&ids("expires_at"))
-                .bind(now)
-                .bind(max)
-                .fetch_all(pool)
-                .await?;
-            let lapsed: Vec<String> = sqlx::query_scalar(&ids("ack_expires_at"))
-                .bind(now)
-                .bind(max)
-                .fetch_all(pool)
-                .await?;
-            let ops = expired
-                .into_iter()
-                .map(|id| Action::Expire { id })
-                .chain(lapsed.into_iter().map(|id| Action::AckLapse { id }))
-                .map(|action| WriteOp::new(Actor::Server, action))
-                .collect();
-            Ok(ops)
-        }
-
         /// The last event's seq; `lock` is appended to the query (`FOR UPDATE`).
         async fn read_seq(conn: &mut $conn, lock: &str) -> Result<u64, $crate::store::StoreError> {
             let value: i64 = sqlx::query_scalar(&format!(
@@ -296,6 +292,8 @@ macro_rules! sql_backend {
                 .bind(r.writeback_state)
                 .bind(r.writeback_error)
                 .bind(r.owner)
+                .bind(r.flap_resolves)
+                .bind(r.flap_changed_at)
                 .bind(noc_shared::site_key(&stored.alert.site))
                 .execute(conn)
                 .await?;

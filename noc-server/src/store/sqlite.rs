@@ -31,6 +31,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 super::sql::sql_backend!(Sqlite, SqliteConnection, "");
 super::profiles::profile_sql!(Sqlite);
 super::retention::retention_sql!(Sqlite);
+super::due::due_sql!(Sqlite);
 
 /// Alerts in one SQLite file.
 pub struct SqliteStore {

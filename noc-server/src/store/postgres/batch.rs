@@ -18,7 +18,7 @@ use crate::store::outbox::{self, Queued};
 use crate::store::rows::{AlertRow, COLUMNS};
 use crate::store::{BatchResult, StoreError};
 
-/// Rows a statement: 29 binds an alert stays under PostgreSQL's 65,535.
+/// Rows a statement: 31 binds an alert stays under PostgreSQL's 65,535.
 const CHUNK: usize = 1000;
 
 /// Whether `batch` is ingests only, the case this module applies.
@@ -113,9 +113,11 @@ fn apply_request(
         let mut applied = apply(existing.as_ref(), op, now)?;
         crate::silence::mark(&mut applied, rules, now);
         let before = existing.as_ref().map(|s| &s.alert);
+        let flag = crate::change::flap::follow(before, &mut applied, false, now);
         let mut outcome = Outcome {
             alert: applied.stored.alert.clone(),
             event: None,
+            flapping: None,
             stale: applied.stale,
             note: None,
         };
@@ -137,20 +139,31 @@ fn apply_request(
                     now,
                 });
             }
-            *seq += 1;
-            let entry = noc_shared::HistoryEntry {
-                seq: *seq,
-                event: kind,
-                at: now,
-                by: op.by.name().to_owned(),
-                note: applied.note.clone(),
-                changes: diff::changes(before, &outcome.alert),
-                reason: applied.reason,
-            };
-            pending.history.push((outcome.alert.id.clone(), entry));
-            let mut event = crate::event::Event::new(kind, *seq, &outcome.alert, before);
-            event.reason = applied.reason;
-            outcome.event = Some(event);
+            // The op's own event shows the alert as it was before the
+            // flapping flag changed; the flag's `alert.updated` follows it
+            // (a change of state always comes with an event).
+            let mut shown = outcome.alert.clone();
+            if let Some(flag) = flag {
+                shown.flapping = !flag;
+            }
+            let said = (kind, applied.reason, op.by.name(), applied.note.clone());
+            outcome.event = Some(record(pending, seq, said, before, &shown, now));
+            if flag.is_some() {
+                let said = (
+                    noc_shared::EventKind::Updated,
+                    Some(noc_shared::EventReason::Flapping),
+                    crate::change::SERVER,
+                    None,
+                );
+                outcome.flapping = Some(record(
+                    pending,
+                    seq,
+                    said,
+                    Some(&shown),
+                    &outcome.alert,
+                    now,
+                ));
+            }
             pending
                 .alerts
                 .insert(outcome.alert.id.clone(), applied.stored);
@@ -158,6 +171,40 @@ fn apply_request(
         outcomes.push(outcome);
     }
     Ok(outcomes)
+}
+
+/// What an event says besides its alert: kind, reason, by, note.
+type Said<'a> = (
+    noc_shared::EventKind,
+    Option<noc_shared::EventReason>,
+    &'a str,
+    Option<String>,
+);
+
+/// Numbers the event of `alert`'s change from `before` and keeps its
+/// history row for the batch's insert.
+fn record(
+    pending: &mut Pending,
+    seq: &mut u64,
+    (kind, reason, by, note): Said<'_>,
+    before: Option<&noc_shared::Alert>,
+    alert: &noc_shared::Alert,
+    now: chrono::DateTime<chrono::Utc>,
+) -> crate::event::Event {
+    *seq += 1;
+    let entry = noc_shared::HistoryEntry {
+        seq: *seq,
+        event: kind,
+        at: now,
+        by: by.to_owned(),
+        note,
+        changes: diff::changes(before, alert),
+        reason,
+    };
+    pending.history.push((alert.id.clone(), entry));
+    let mut event = crate::event::Event::new(kind, *seq, alert, before);
+    event.reason = reason;
+    event
 }
 
 /// Every alert the batch names, locked, in one round trip (`None` for
@@ -225,6 +272,8 @@ async fn save_all(conn: &mut PgConnection, alerts: &[&StoredAlert]) -> Result<()
                 .push_bind(r.writeback_state)
                 .push_bind(r.writeback_error)
                 .push_bind(r.owner)
+                .push_bind(r.flap_resolves)
+                .push_bind(r.flap_changed_at)
                 .push_bind(noc_shared::site_key(&stored.alert.site));
         });
         sql.push(crate::store::rows::UPSERT_UPDATE.as_str());
