@@ -90,10 +90,9 @@
 //!   clock: [`silencing`]; the API: `routes/silences.rs`.
 //! - Several instances on one PostgreSQL: `store/postgres.rs`; the events
 //!   of the others: `store/postgres/follow.rs`; their profile news:
-//!   `store/news.rs`; ingest-only batches in a few round trips:
-//!   `store/postgres/batch.rs`.
+//!   `store/news.rs`.
 //! - Flapping: the rule and [`change::flap::follow`], which `store/sql.rs`
-//!   (and `store/postgres/batch.rs`) apply to every op, turning a change of
+//!   applies to every op, turning a change of
 //!   the flag into a second event of the op; its end due on the [`clock`]
 //!   (`store/due.rs`, with expiries and ack lapses).
 //! - Paging resolved alerts: `store/sql.rs` (`list_resolved`); deleting

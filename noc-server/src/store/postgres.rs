@@ -43,7 +43,6 @@ super::seen::seen_sql!(Postgres);
 // SQLite has one process writing; on PostgreSQL several instances claim.
 super::outbox::outbox_sql!(Postgres, PgConnection, " FOR UPDATE SKIP LOCKED");
 
-mod batch;
 mod follow;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -125,11 +124,7 @@ impl Store for PostgresStore {
         // gapless and commit in order, so followers can read by seq.
         let first = read_seq(&mut tx, " FOR UPDATE").await?;
         let rules = current_rules(&mut tx, &self.rules, crate::change::now()).await?;
-        let (results, seq) = if batch::all_ingests(batch) {
-            batch::apply_ingests(&mut tx, batch, first, &rules).await?
-        } else {
-            apply_batch(&mut tx, batch, first, &rules).await?
-        };
+        let (results, seq) = apply_batch(&mut tx, batch, first, &rules).await?;
         if seq != first {
             let events = results.iter().flatten().flatten().flat_map(|o| o.events());
             let mut rows = Vec::new();
