@@ -59,9 +59,9 @@ fn parse(payload: &str) -> Option<ScreenNews> {
     }
 }
 
-/// Announces every instance's news to `to` until `shutdown`. A lost
-/// listener is opened again, and then every profile is read again, since
-/// news may have passed meanwhile.
+/// Announces every instance's news to `to` until `shutdown`. Whenever the
+/// listener is opened (at start, and again after it was lost) every profile
+/// is read again, since news may have passed before it listened.
 pub async fn follow(pool: PgPool, to: Arc<dyn Announce>, shutdown: CancellationToken) {
     let mut retry = Duration::from_millis(250);
     let mut reconnecting = false;
@@ -87,8 +87,11 @@ pub async fn follow(pool: PgPool, to: Arc<dyn Announce>, shutdown: CancellationT
         retry = Duration::from_millis(250);
         if reconnecting {
             tracing::warn!("screen news listener reconnected; reading every profile again");
-            to.announce(ScreenNews::Resync);
         }
+        // Also the first time: news sent between this instance reading the
+        // profiles at start and this LISTEN would otherwise be lost. Only
+        // profiles that differ reach a screen.
+        to.announce(ScreenNews::Resync);
         reconnecting = true;
         loop {
             let notification = tokio::select! {
