@@ -88,6 +88,9 @@ pub fn queued(
     after: &Alert,
     note: Option<&str>,
 ) -> Option<Queued> {
+    if !may_write_back(op, event, before) {
+        return None;
+    }
     let by_user = matches!(op.by, Actor::User(_));
     let action = match (kind, event) {
         ("zabbix" | "alertmanager", EventKind::Acknowledged) if by_user => "ack",
@@ -101,6 +104,20 @@ pub fn queued(
         note: note.map(str::to_owned),
         expires_at: (action == "ack").then_some(after.ack_expires_at).flatten(),
     })
+}
+
+/// Whether `event`, made by `op`, is one that some kind of source hears
+/// (a person's ack, unack or note; the resolve of an acked alert). Most
+/// writes are not: they skip looking up their source's kind, a statement
+/// on every ingest otherwise.
+pub fn may_write_back(op: &WriteOp, event: EventKind, before: Option<&Alert>) -> bool {
+    match event {
+        EventKind::Acknowledged | EventKind::Unacknowledged | EventKind::Noted => {
+            matches!(op.by, Actor::User(_))
+        }
+        EventKind::Resolved => before.is_some_and(Alert::is_acked),
+        _ => false,
+    }
 }
 
 /// The wait before attempt `attempts + 1`, after `attempts` failed ones:
@@ -152,6 +169,9 @@ macro_rules! outbox_sql {
             let Some(event) = applied.kind else {
                 return Ok(None);
             };
+            if !$crate::store::outbox::may_write_back(op, event, before) {
+                return Ok(None);
+            }
             let Some(kind) = writeback_kind(conn, &applied.stored.alert.source).await? else {
                 return Ok(None);
             };
