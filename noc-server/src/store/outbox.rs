@@ -154,9 +154,11 @@ pub fn millis_after(at: DateTime<Utc>, d: Duration) -> i64 {
 
 /// The outbox's SQL, the same on SQLite and PostgreSQL; `$claim_lock` is
 /// appended to the claim's select (`FOR UPDATE SKIP LOCKED` on PostgreSQL,
-/// where several instances claim; empty on SQLite, one process).
+/// where several instances claim; empty on SQLite, one process), and
+/// `$begin` starts its transactions (`BEGIN IMMEDIATE` on SQLite, as
+/// `silence_writes!` says why).
 macro_rules! outbox_sql {
-    ($db:ty, $conn:ty, $claim_lock:expr) => {
+    ($db:ty, $conn:ty, $claim_lock:expr, $begin:expr) => {
         /// What `applied` (made by `op`) is to tell the alert's source, if
         /// that source is written back; the alert then shows its
         /// write-back pending, in the same write.
@@ -239,7 +241,7 @@ macro_rules! outbox_sql {
             now: chrono::DateTime<chrono::Utc>,
             max: usize,
         ) -> Result<Vec<$crate::store::outbox::OutboxRow>, $crate::store::StoreError> {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with($begin).await?;
             let sql = format!(
                 "SELECT id, alert_id, source, action, actor, note, expires_at, labels, attempts \
                  FROM outbox o WHERE state = 'pending' AND next_at <= $1 AND NOT EXISTS \
@@ -274,7 +276,7 @@ macro_rules! outbox_sql {
         ) -> Result<Option<(String, Option<noc_shared::Writeback>)>, $crate::store::StoreError>
         {
             use $crate::store::outbox::{Attempt, GIVE_UP, backoff, millis_after, shown};
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with($begin).await?;
             let found: Option<(String, i64, i64)> =
                 sqlx::query_as("SELECT alert_id, attempts, created_at FROM outbox WHERE id = $1")
                     .bind(id)
@@ -355,7 +357,7 @@ macro_rules! outbox_sql {
             pool: &sqlx::Pool<$db>,
             sources: &[(String, String)],
         ) -> Result<(), $crate::store::StoreError> {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with($begin).await?;
             sqlx::query("DELETE FROM writeback_sources").execute(&mut *tx).await?;
             for (name, kind) in sources {
                 sqlx::query("INSERT INTO writeback_sources (name, kind) VALUES ($1, $2)")

@@ -37,11 +37,11 @@ super::retention::retention_sql!(Postgres);
 super::due::due_sql!(Postgres);
 
 super::silences::silence_sql!(Postgres, PgConnection);
-super::silence_writes::silence_writes!(Postgres);
+super::silence_writes::silence_writes!(Postgres, "BEGIN");
 super::silence_writes::resilence_bulk!(Postgres, PgConnection);
 super::seen::seen_sql!(Postgres);
 // SQLite has one process writing; on PostgreSQL several instances claim.
-super::outbox::outbox_sql!(Postgres, PgConnection, " FOR UPDATE SKIP LOCKED");
+super::outbox::outbox_sql!(Postgres, PgConnection, " FOR UPDATE SKIP LOCKED", "BEGIN");
 
 mod follow;
 

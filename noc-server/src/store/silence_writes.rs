@@ -3,9 +3,13 @@
 //! once and expanded for each backend, as [`super::sql`] is.
 
 /// Adds to [`silence_sql`]'s functions the two whole transactions of the
-/// API's writes, `create_silence` and `delete_silence`.
+/// API's writes, `create_silence` and `delete_silence`. `$begin` starts
+/// them: SQLite's `BEGIN IMMEDIATE` takes the write lock before the first
+/// read, so a pooled connection can never read an older snapshot and then
+/// be refused its write ("database is locked", which no busy timeout waits
+/// out).
 macro_rules! silence_writes {
-    ($db:ty) => {
+    ($db:ty, $begin:expr) => {
         /// Stores a new silence unless [`crate::silence::MAX_LIVE`] are
         /// live already (`Ok(Err(message))`).
         async fn create_silence(
@@ -13,7 +17,7 @@ macro_rules! silence_writes {
             s: &$crate::store::silences::StoredSilence,
             now: chrono::DateTime<chrono::Utc>,
         ) -> Result<Result<noc_shared::Silence, String>, $crate::store::StoreError> {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with($begin).await?;
             if count_live(&mut tx, now).await? >= $crate::silence::MAX_LIVE {
                 return Ok(Err(format!(
                     "{} silences are active or pending already: end some first",
@@ -34,7 +38,7 @@ macro_rules! silence_writes {
             id: &str,
             now: chrono::DateTime<chrono::Utc>,
         ) -> Result<Option<noc_shared::Silence>, $crate::store::StoreError> {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with($begin).await?;
             if end_silence(&mut tx, id, now).await? {
                 bump_silences(&mut tx).await?;
             }

@@ -19,11 +19,11 @@ use super::{BatchResult, ListQuery, Store, StoreError, StoreSnapshot};
 use crate::change::WriteOp;
 
 super::silences::silence_sql!(Sqlite, SqliteConnection);
-super::silence_writes::silence_writes!(Sqlite);
+super::silence_writes::silence_writes!(Sqlite, "BEGIN IMMEDIATE");
 super::silence_writes::resilence_bulk!(Sqlite, SqliteConnection);
 super::seen::seen_sql!(Sqlite);
 // SQLite has one process writing; on PostgreSQL several instances claim.
-super::outbox::outbox_sql!(Sqlite, SqliteConnection, "");
+super::outbox::outbox_sql!(Sqlite, SqliteConnection, "", "BEGIN IMMEDIATE");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
