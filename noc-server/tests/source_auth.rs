@@ -129,6 +129,34 @@ async fn a_source_may_not_write_another_sources_alert() {
     assert_eq!(stored["status"], "resolved");
 }
 
+#[tokio::test]
+async fn an_array_refused_by_its_last_entry_leaves_no_trace() {
+    let (server, _dir) = server_with(&sources_text()).await;
+    let taken = alert("zbx-77", "Kilimanjaro", "critical");
+    let (status, _) = post_as(&server, "dc1-token", "/internal/alerts", &taken).await;
+    assert_eq!(status, 200);
+    let seq = server.last_seq().await;
+
+    // The first entry is a new alert of dc2's; the second is dc1's.
+    let fresh = alert("zbx-78", "Serengeti", "warning");
+    let array = json!([fresh.clone(), taken]);
+    let (status, answer) = post_as(&server, DC2, "/internal/alerts", &array).await;
+    assert_eq!(status, 409, "{answer}");
+    assert_eq!(server.last_seq().await, seq, "no event numbered");
+    let unknown = server.http.get(server.url("/api/v1/alerts/zbx-78"));
+    assert_eq!(unknown.send().await.expect("GET").status(), 404);
+
+    // Posted alone, it has one line of history, the next seq: nothing of
+    // the refused array was kept.
+    let (status, _) = post_as(&server, DC2, "/internal/alerts", &fresh).await;
+    assert_eq!(status, 200);
+    let history = server.get_json("/api/v1/alerts/zbx-78/history").await;
+    let lines = history.as_array().expect("a list");
+    assert_eq!(lines.len(), 1, "{history}");
+    assert_eq!(lines[0]["event"], "alert.created");
+    assert_eq!(lines[0]["seq"], seq + 1, "{history}");
+}
+
 /// An Alertmanager webhook of `alerts` (label maps), all firing.
 fn am_body(alerts: &[Value]) -> Value {
     let alerts: Vec<Value> = alerts

@@ -6,6 +6,7 @@
 //! load and save rows, number the events and commit.
 
 mod due;
+mod history;
 mod news;
 pub mod outbox;
 mod postgres;

@@ -30,7 +30,8 @@ use crate::change::WriteOp;
 super::sql::sql_backend!(
     Postgres,
     PgConnection,
-    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    super::history::INSERT_POSTGRES
 );
 super::profiles::profile_sql!(Postgres);
 super::retention::retention_sql!(Postgres);

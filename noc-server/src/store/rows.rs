@@ -6,9 +6,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use noc_shared::{
-    Alert, EventKind, HistoryEntry, Severity, SiteFilter, Status, Writeback, WritebackState,
-};
+use noc_shared::{Alert, Severity, SiteFilter, Status, Writeback, WritebackState};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::StoreError;
@@ -303,39 +301,3 @@ pub const DISPLAY_ORDER: &str = " ORDER BY severity ASC, created_at DESC, id ASC
 pub const NEWEST_FIRST: &str = " ORDER BY created_at DESC, id ASC";
 /// The ORDER BY of resolved alerts paged back in time.
 pub const LAST_RESOLVED_FIRST: &str = " ORDER BY resolved_at DESC, id ASC";
-
-/// A row of `history`.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct HistoryRow {
-    pub seq: i64,
-    pub event: String,
-    pub at: i64,
-    pub actor: String,
-    pub reason: Option<String>,
-    pub note: Option<String>,
-    /// A JSON object of field -> [before, after].
-    pub changes: String,
-}
-
-impl HistoryRow {
-    /// The entry of alert `id`'s history this row holds.
-    pub fn into_entry(self, id: &str) -> Result<HistoryEntry, StoreError> {
-        let corrupt = |what: &str| StoreError::Corrupt {
-            id: format!("{id} history {}", self.seq),
-            what: what.to_owned(),
-        };
-        Ok(HistoryEntry {
-            seq: u64::try_from(self.seq).map_err(|_| corrupt("seq"))?,
-            event: EventKind::from_name(&self.event).ok_or_else(|| corrupt("event"))?,
-            at: DateTime::from_timestamp_millis(self.at).ok_or_else(|| corrupt("at"))?,
-            by: self.actor,
-            note: self.note,
-            changes: serde_json::from_str(&self.changes).map_err(|_| corrupt("changes"))?,
-            reason: self
-                .reason
-                .map(|r| serde_json::from_value(serde_json::Value::String(r)))
-                .transpose()
-                .map_err(|_| corrupt("reason"))?,
-        })
-    }
-}

@@ -53,17 +53,20 @@ pub(super) use silence_writes;
 
 /// Adds `apply_resilence`: a request of `Resilence` ops only (the silence
 /// clock's) applied in a few statements rather than a few per alert, so
-/// that 10,000 alerts change within the second.
+/// that 10,000 alerts change within the second (their history rows go
+/// with the batch's, in one statement).
 macro_rules! resilence_bulk {
     ($db:ty, $conn:ty) => {
         /// Sets each alert's `silenced_by` as `rules` say now, numbering the
-        /// events of those that change from `*seq + 1`; alerts gone since
-        /// the clock looked are skipped.
+        /// events of those that change from `*seq + 1` and adding their
+        /// history rows to `history`; alerts gone since the clock looked
+        /// are skipped.
         async fn apply_resilence(
             conn: &mut $conn,
             request: &[$crate::change::WriteOp],
             seq: &mut u64,
             rules: &$crate::silence::Rules,
+            history: &mut Vec<(String, noc_shared::HistoryEntry)>,
         ) -> Result<Vec<$crate::change::Outcome>, $crate::store::StoreError> {
             use noc_shared::{EventKind, EventReason, HistoryEntry};
             use std::collections::BTreeMap;
@@ -77,7 +80,6 @@ macro_rules! resilence_bulk {
             let mut outcomes = Vec::new();
             // New value -> the alerts that take it.
             let mut moved: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
-            let mut history = Vec::new();
             for chunk in ids.chunks(CHUNK) {
                 let mut sql = sqlx::QueryBuilder::<$db>::new(format!(
                     "SELECT {} FROM alerts WHERE id IN (",
@@ -134,26 +136,6 @@ macro_rules! resilence_bulk {
                     list.push_unseparated(")");
                     sql.build().execute(&mut *conn).await?;
                 }
-            }
-            // Eight binds a row.
-            for chunk in history.chunks(CHUNK) {
-                let mut sql = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO history (seq, alert_id, event, at, actor, reason, note, changes) ",
-                );
-                sql.push_values(chunk, |mut row, (id, entry)| {
-                    // A map of JSON values always serializes.
-                    let changes =
-                        serde_json::to_string(&entry.changes).unwrap_or_else(|_| "{}".into());
-                    row.push_bind(i64::try_from(entry.seq).unwrap_or(i64::MAX))
-                        .push_bind(id.clone())
-                        .push_bind(entry.event.as_str())
-                        .push_bind(entry.at.timestamp_millis())
-                        .push_bind(entry.by.clone())
-                        .push_bind(entry.reason.map(|r| r.as_str()))
-                        .push_bind(entry.note.clone())
-                        .push_bind(changes);
-                });
-                sql.build().execute(&mut *conn).await?;
             }
             Ok(outcomes)
         }

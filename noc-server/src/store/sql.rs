@@ -8,37 +8,63 @@
 /// `list`, `snapshot` and `history` in the calling
 /// module. `$snapshot_isolation` is
 /// run first in a snapshot's transaction, so that its two reads see one
-/// moment of the database (empty where a transaction already does).
+/// moment of the database (empty where a transaction already does);
+/// `$history_insert` writes a batch's history rows from their JSON.
 macro_rules! sql_backend {
-    ($db:ty, $conn:ty, $snapshot_isolation:expr) => {
-        /// Applies `batch` inside `tx`, each request under its own savepoint
-        /// (a refused one leaves no trace); returns the outcomes and the last
-        /// seq. Numbers events from `seq + 1`.
+    ($db:ty, $conn:ty, $snapshot_isolation:expr, $history_insert:expr) => {
+        /// Applies `batch` inside `tx` (a refused request leaves no trace);
+        /// returns the outcomes and the last seq. Numbers events from
+        /// `seq + 1`, and writes their history rows last, in one statement.
         async fn apply_batch(
             tx: &mut sqlx::Transaction<'_, $db>,
             batch: &[Vec<$crate::change::WriteOp>],
             mut seq: u64,
             rules: &$crate::silence::Rules,
         ) -> Result<($crate::store::BatchResult, u64), $crate::store::StoreError> {
-            use sqlx::Acquire;
             let mut results = Vec::with_capacity(batch.len());
+            let mut history = Vec::with_capacity(batch.len());
             for request in batch {
-                let mut savepoint = tx.begin().await?;
                 let mut next_seq = seq;
-                match apply_request(&mut savepoint, request, &mut next_seq, rules).await {
+                let mut said = Vec::new();
+                match apply_alone(tx, request, &mut next_seq, rules, &mut said).await {
                     Ok(outcomes) => {
-                        savepoint.commit().await?;
                         seq = next_seq;
+                        history.append(&mut said);
                         results.push(Ok(outcomes));
                     }
-                    Err(Failure::Refused(e)) => {
-                        savepoint.rollback().await?;
-                        results.push(Err(e));
-                    }
+                    Err(Failure::Refused(e)) => results.push(Err(e)),
                     Err(Failure::Store(e)) => return Err(e),
                 }
             }
+            insert_history(&mut **tx, &history).await?;
             Ok((results, seq))
+        }
+
+        /// Applies one request so that, refused, it leaves no trace: under
+        /// a savepoint when it holds several ops (a later one may be
+        /// refused after an earlier one wrote). A lone op needs none, and
+        /// saves the two statements: it is refused, if at all, by
+        /// `change::apply`, before it writes anything.
+        async fn apply_alone(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            request: &[$crate::change::WriteOp],
+            seq: &mut u64,
+            rules: &$crate::silence::Rules,
+            history: &mut Vec<(String, noc_shared::HistoryEntry)>,
+        ) -> Result<Vec<$crate::change::Outcome>, Failure> {
+            use sqlx::Acquire;
+            if request.len() <= 1 {
+                return apply_request(&mut **tx, request, seq, rules, history).await;
+            }
+            let mut savepoint = tx.begin().await?;
+            let applied = apply_request(&mut savepoint, request, seq, rules, history).await;
+            match &applied {
+                Ok(_) => savepoint.commit().await?,
+                Err(Failure::Refused(_)) => savepoint.rollback().await?,
+                // The whole transaction is rolled back.
+                Err(Failure::Store(_)) => {}
+            }
+            applied
         }
 
         /// A request's failure: its own (it stores nothing, the others go
@@ -55,18 +81,21 @@ macro_rules! sql_backend {
         }
 
         /// Applies one request's ops in order, numbering events from
-        /// `*seq + 1`, with `silenced_by` as `rules` say; each event writes its history row (and a note, its
-        /// note) in the same transaction.
+        /// `*seq + 1`, with `silenced_by` as `rules` say; each event adds
+        /// its history row to `history` (and a note writes its note).
         async fn apply_request(
             conn: &mut $conn,
             request: &[$crate::change::WriteOp],
             seq: &mut u64,
             rules: &$crate::silence::Rules,
+            history: &mut Vec<(String, noc_shared::HistoryEntry)>,
         ) -> Result<Vec<$crate::change::Outcome>, Failure> {
             use $crate::change::{Action, Outcome, apply};
             let resilence = |op: &$crate::change::WriteOp| matches!(op.action, Action::Resilence { .. });
             if !request.is_empty() && request.iter().all(resilence) {
-                return apply_resilence(conn, request, seq, rules).await.map_err(Failure::Store);
+                return apply_resilence(conn, request, seq, rules, history)
+                    .await
+                    .map_err(Failure::Store);
             }
             let mut outcomes = Vec::with_capacity(request.len());
             for op in request {
@@ -104,7 +133,7 @@ macro_rules! sql_backend {
                         outcome.note = Some(note);
                     }
                     let said = Said { kind, reason: applied.reason, by: op.by.name(), note: applied.note.clone() };
-                    let mut event = record(conn, seq, said, before, &shown, now).await?;
+                    let mut event = record(seq, said, before, &shown, now, history);
                     event.note = outcome.note.clone();
                     outcome.event = Some(event);
                 }
@@ -116,7 +145,7 @@ macro_rules! sql_backend {
                         note: None,
                     };
                     let from = if applied.kind.is_some() { Some(&shown) } else { before };
-                    let event = record(conn, seq, said, from, &outcome.alert, now).await?;
+                    let event = record(seq, said, from, &outcome.alert, now, history);
                     match outcome.event {
                         None => outcome.event = Some(event),
                         Some(_) => outcome.flapping = Some(event),
@@ -135,16 +164,16 @@ macro_rules! sql_backend {
             note: Option<String>,
         }
 
-        /// Numbers the event of `alert`'s change from `before` and writes
-        /// its history row.
-        async fn record(
-            conn: &mut $conn,
+        /// Numbers the event of `alert`'s change from `before` and adds its
+        /// history row to `history`.
+        fn record(
             seq: &mut u64,
             said: Said<'_>,
             before: Option<&noc_shared::Alert>,
             alert: &noc_shared::Alert,
             now: chrono::DateTime<chrono::Utc>,
-        ) -> Result<$crate::event::Event, sqlx::Error> {
+            history: &mut Vec<(String, noc_shared::HistoryEntry)>,
+        ) -> $crate::event::Event {
             *seq += 1;
             let entry = noc_shared::HistoryEntry {
                 seq: *seq,
@@ -155,10 +184,10 @@ macro_rules! sql_backend {
                 changes: $crate::change::diff::changes(before, alert),
                 reason: said.reason,
             };
-            insert_history(conn, &alert.id, &entry).await?;
+            history.push((alert.id.clone(), entry));
             let mut event = $crate::event::Event::new(said.kind, *seq, alert, before);
             event.reason = said.reason;
-            Ok(event)
+            event
         }
 
         async fn insert_note(
@@ -186,27 +215,18 @@ macro_rules! sql_backend {
             })
         }
 
+        /// Writes `entries`, each with its alert's id, in one statement.
         async fn insert_history(
             conn: &mut $conn,
-            alert_id: &str,
-            entry: &noc_shared::HistoryEntry,
+            entries: &[(String, noc_shared::HistoryEntry)],
         ) -> Result<(), sqlx::Error> {
-            // A map of JSON values always serializes.
-            let changes = serde_json::to_string(&entry.changes).unwrap_or_else(|_| "{}".into());
-            sqlx::query(
-                "INSERT INTO history (seq, alert_id, event, at, actor, reason, note, changes) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(i64::try_from(entry.seq).unwrap_or(i64::MAX))
-            .bind(alert_id)
-            .bind(entry.event.as_str())
-            .bind(entry.at.timestamp_millis())
-            .bind(&entry.by)
-            .bind(entry.reason.map(|r| r.as_str()))
-            .bind(&entry.note)
-            .bind(changes)
-            .execute(conn)
-            .await?;
+            if entries.is_empty() {
+                return Ok(());
+            }
+            sqlx::query($history_insert)
+                .bind($crate::store::history::to_json(entries))
+                .execute(conn)
+                .await?;
             Ok(())
         }
 
@@ -215,7 +235,7 @@ macro_rules! sql_backend {
             pool: &sqlx::Pool<$db>,
             id: &str,
         ) -> Result<Vec<noc_shared::HistoryEntry>, $crate::store::StoreError> {
-            let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(
+            let rows: Vec<$crate::store::history::HistoryRow> = sqlx::query_as(
                 "SELECT seq, event, at, actor, reason, note, changes FROM history \
                  WHERE alert_id = $1 ORDER BY seq",
             )

@@ -28,7 +28,7 @@ super::outbox::outbox_sql!(Sqlite, SqliteConnection, "", "BEGIN IMMEDIATE");
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 // A SQLite read transaction sees one moment of the database by itself.
-super::sql::sql_backend!(Sqlite, SqliteConnection, "");
+super::sql::sql_backend!(Sqlite, SqliteConnection, "", super::history::INSERT_SQLITE);
 super::profiles::profile_sql!(Sqlite);
 super::retention::retention_sql!(Sqlite);
 super::due::due_sql!(Sqlite);
