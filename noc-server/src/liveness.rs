@@ -209,21 +209,9 @@ fn silent_alert(source: &SourceConfig, quiet: Duration, heartbeat: Duration) -> 
     }
 }
 
-/// `42s`, `7m`, `3h12m`, `2d5h`: a duration as the screens show ages.
-pub fn short(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..86400 => match (s / 3600, s % 3600 / 60) {
-            (h, 0) => format!("{h}h"),
-            (h, m) => format!("{h}h{m}m"),
-        },
-        _ => match (s / 86400, s % 86400 / 3600) {
-            (d, 0) => format!("{d}d"),
-            (d, h) => format!("{d}d{h}h"),
-        },
-    }
+/// A span as the screens show ages (`5m`, `3h12m`).
+fn short(d: Duration) -> String {
+    noc_shared::age(chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX))
 }
 
 #[cfg(test)]
@@ -231,20 +219,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_read_as_on_the_screens() {
-        let cases = [
-            (42, "42s"),
-            (420, "7m"),
-            (300, "5m"),
-            (11520, "3h12m"),
-            (3600, "1h"),
-        ];
-        for (secs, shown) in cases {
-            assert_eq!(short(Duration::from_secs(secs)), shown);
-        }
+    fn the_message_gives_its_spans_as_the_screens_show_ages() {
+        let text = "[[source]]\nname = \"prom\"\nkind = \"alertmanager\"\ntoken = \"t\"";
+        let sources = crate::sources::file::parse(text).expect("a source");
+        let alert = silent_alert(
+            &sources[0],
+            Duration::from_secs(3600),
+            Duration::from_secs(300),
+        );
         assert_eq!(
-            short(Duration::from_secs(2 * 86400 + 5 * 3600 + 59)),
-            "2d5h"
+            alert.message.as_deref(),
+            Some("No word from prom for 1h0m (heartbeat every 5m)")
         );
     }
 }

@@ -31,20 +31,6 @@ pub fn fit(text: &str, width: usize) -> String {
     cut
 }
 
-/// An alert's age as every screen shows it: `42s` under a minute, `17m`
-/// under an hour, `3h12m` under a day, then `2d5h`. A time in the future
-/// (clocks apart) is `0s`.
-pub fn age(d: chrono::Duration) -> String {
-    let secs = d.num_seconds().max(0);
-    let (mins, hours, days) = (secs / 60, secs / 3600, secs / 86_400);
-    match secs {
-        ..60 => format!("{secs}s"),
-        60..3600 => format!("{mins}m"),
-        3600..86_400 => format!("{hours}h{}m", mins % 60),
-        _ => format!("{days}d{}h", hours % 24),
-    }
-}
-
 /// Who acknowledged, as the list shows it: the part of an email before
 /// `@` (the details show it whole).
 pub fn who(email: &str) -> &str {
@@ -54,19 +40,6 @@ pub fn who(email: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ages_as_the_contract_writes_them() {
-        let age_of = |s: i64| age(chrono::Duration::seconds(s));
-        assert_eq!(age_of(-5), "0s");
-        assert_eq!(age_of(42), "42s");
-        assert_eq!(age_of(59), "59s");
-        assert_eq!(age_of(60), "1m");
-        assert_eq!(age_of(17 * 60 + 59), "17m");
-        assert_eq!(age_of(3 * 3600 + 12 * 60 + 5), "3h12m");
-        assert_eq!(age_of(3600), "1h0m");
-        assert_eq!(age_of(2 * 86_400 + 5 * 3600 + 59 * 60), "2d5h");
-    }
 
     #[test]
     fn who_is_the_name_before_the_at() {

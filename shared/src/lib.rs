@@ -6,7 +6,8 @@
 //!
 //! - [`severity`]: [`Severity`], its order (critical is the greatest) and the
 //!   aliases monitoring systems use.
-//! - [`alert`]: [`Alert`] as stored and sent, and its [`Status`].
+//! - [`alert`]: [`Alert`] as stored and sent, its [`Status`], and its
+//!   [`age`] as the screens show it.
 //! - [`filter`]: [`SiteFilter`], the one `matches` that decides which screen
 //!   wants which alert, and [`parse_site_list`] for comma lists.
 //! - [`message`]: [`ServerMessage`] (tagged by `event`) and [`ClientMessage`].
@@ -21,7 +22,7 @@ pub mod message;
 pub mod profile;
 pub mod severity;
 
-pub use alert::{Alert, EVERY_SITE, Status, Writeback, WritebackState};
+pub use alert::{Alert, EVERY_SITE, Status, Writeback, WritebackState, age};
 pub use api::{
     HistoryEntry, MatchOp, Matcher, Note, Silence, SilenceState, SourceInfo, SourceState,
     WritebackCounts,

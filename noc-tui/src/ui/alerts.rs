@@ -13,7 +13,9 @@ use super::Theme;
 use super::theme::severity_label;
 use crate::app::App;
 use crate::layout::{BODY_TITLE_ROWS, HEADING_ROWS};
-use crate::text::{age, fit, one_line, who};
+use noc_shared::age;
+
+use crate::text::{fit, one_line, who};
 
 /// The age column: `3h12m` and `23h59m` fit.
 const AGE_WIDTH: u16 = 6;

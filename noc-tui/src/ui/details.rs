@@ -12,7 +12,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 use super::Theme;
 use super::theme::severity_label;
 use crate::app::{App, Details, Fetch};
-use crate::text::{age, one_line};
+use noc_shared::age;
+
+use crate::text::one_line;
 
 /// Draws the pane over `area` (the body).
 pub fn render(app: &App, details: &Details, theme: Theme, area: Rect, buf: &mut Buffer) {
