@@ -13,8 +13,12 @@
 //! A flapping alert is due when it has stayed in one state for the window
 //! (`change::flap`); [`AlertTimes`] gives those too.
 //!
-//! More kinds of due work (a silence starting or ending, a source falling
-//! silent) are more [`Timer`]s.
+//! Two kinds of timed work keep loops of their own, for reasons a
+//! [`Timer`] would hide: a silence starting or ending (`silencing`) changes
+//! up to every alert at once, written as one bulk request rather than an op
+//! each, and is looked for every second because another instance may have
+//! made the silence; a source falling silent (`liveness`) is timed from
+//! signs of life kept in memory, not from a time in the store.
 
 use std::sync::Arc;
 use std::time::Duration;
