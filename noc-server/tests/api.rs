@@ -294,6 +294,63 @@ async fn life_of_an_id_over_http() {
     server.stop().await;
 }
 
+/// One array may hold an id several times: each entry sees what the one
+/// before it made, as separate POSTs would.
+#[tokio::test]
+async fn an_array_changes_one_alert_step_by_step() {
+    let server = TestServer::start(&[]).await;
+    server.post_ok(&alert("old", "A", "info")).await;
+    let answer = server
+        .post_ok(&json!([
+            {"id": "x", "site": "A", "severity": "high", "message": "down"},
+            {"id": "old", "event": "alert.resolved"},
+            {"id": "x", "site": "A", "severity": "critical", "message": "still down"},
+            {"id": "x", "event": "alert.resolved"},
+            {"id": "x", "event": "alert.resolved"},
+            {"id": "x", "site": "A", "severity": "info", "message": "back"},
+        ]))
+        .await;
+    let statuses: Vec<&str> = answer
+        .as_array()
+        .expect("one answer per entry")
+        .iter()
+        .map(|a| a["status"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "active", "resolved", "active", "resolved", "resolved", "active"
+        ]
+    );
+    let history = server.get_json("/api/v1/alerts/x/history").await;
+    let events: Vec<&str> = history
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|h| h["event"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "alert.created",
+            "alert.updated",
+            "alert.resolved",
+            "alert.created"
+        ],
+        "{history}"
+    );
+    let x = server.stored("x").await;
+    assert_eq!(
+        (x.message.as_str(), x.severity),
+        ("back", noc_shared::Severity::Info)
+    );
+    assert_eq!(
+        server.stored("old").await.status,
+        noc_shared::Status::Resolved
+    );
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn users_and_viewer_tokens() {
     let users = tempfile::NamedTempFile::new().expect("tempfile");

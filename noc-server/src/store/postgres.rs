@@ -25,13 +25,16 @@ use super::silences::{RulesCache, StoredSilence};
 use super::{BatchResult, Follower, ListQuery, NewsFollower, Store, StoreError, StoreSnapshot};
 use crate::change::WriteOp;
 
-// PostgreSQL's default isolation would let the seq and the alerts come
-// from two moments.
 super::sql::sql_backend!(
     Postgres,
     PgConnection,
-    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
-    super::history::INSERT_POSTGRES
+    super::sql::Dialect {
+        // The default isolation would let the seq and the alerts come from
+        // two moments.
+        snapshot_isolation: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        insert_history: super::history::INSERT_POSTGRES,
+        json_ids: "SELECT json_array_elements_text($1::json)",
+    }
 );
 super::profiles::profile_sql!(Postgres);
 super::retention::retention_sql!(Postgres);

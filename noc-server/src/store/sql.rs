@@ -1,17 +1,27 @@
 //! The part of a backend that is the same SQL on SQLite and PostgreSQL.
 
+/// The few statements each backend words its own way.
+pub struct Dialect {
+    /// Run first in a snapshot's transaction, so that its two reads see one
+    /// moment of the database (empty where a transaction already does).
+    pub snapshot_isolation: &'static str,
+    /// Writes a batch's history rows from their JSON
+    /// ([`super::history::to_json`]) in one statement.
+    pub insert_history: &'static str,
+    /// A subquery of the ids in `$1`, a JSON array of strings: one
+    /// statement whatever their number (the same text every time).
+    pub json_ids: &'static str,
+}
+
 /// The part of a backend that is the same SQL on SQLite and PostgreSQL,
 /// written once and expanded for each backend's connection type (sqlx's
-/// generic bounds for this would be longer than the code itself).
+/// generic bounds for this would be longer than the code itself), with its
+/// [`Dialect`] for the rest.
 ///
-/// Expands to `apply_batch`, `record`, `read_seq`, `write_seq`, `load`, `save`,
-/// `list`, `snapshot` and `history` in the calling
-/// module. `$snapshot_isolation` is
-/// run first in a snapshot's transaction, so that its two reads see one
-/// moment of the database (empty where a transaction already does);
-/// `$history_insert` writes a batch's history rows from their JSON.
+/// Expands to `apply_batch`, `record`, `read_seq`, `write_seq`, `load`,
+/// `save`, `list`, `snapshot` and `history` in the calling module.
 macro_rules! sql_backend {
-    ($db:ty, $conn:ty, $snapshot_isolation:expr, $history_insert:expr) => {
+    ($db:ty, $conn:ty, $dialect:expr) => {
         /// Applies `batch` inside `tx` (a refused request leaves no trace);
         /// returns the outcomes and the last seq. Numbers events from
         /// `seq + 1`, and writes their history rows last, in one statement.
@@ -98,8 +108,17 @@ macro_rules! sql_backend {
                     .map_err(Failure::Store);
             }
             let mut outcomes = Vec::with_capacity(request.len());
+            // Several ops read their alerts in one statement first, and
+            // then keep them as they change.
+            let mut known = match request {
+                [_] => None,
+                _ => Some(load_many(conn, request).await.map_err(Failure::Store)?),
+            };
             for op in request {
-                let existing = load(conn, op.id()).await.map_err(Failure::Store)?;
+                let existing = match &known {
+                    Some(known) => known.get(op.id()).cloned(),
+                    None => load(conn, op.id()).await.map_err(Failure::Store)?,
+                };
                 let now = $crate::change::now();
                 let mut applied = apply(existing.as_ref(), op, now).map_err(Failure::Refused)?;
                 $crate::silence::mark(&mut applied, rules, now);
@@ -117,6 +136,9 @@ macro_rules! sql_backend {
                 };
                 if applied.kind.is_some() || flag.is_some() {
                     save(conn, &applied.stored).await?;
+                    if let Some(known) = &mut known {
+                        known.insert(op.id().to_owned(), applied.stored.clone());
+                    }
                 }
                 // The op's own event shows the alert as it was before the
                 // flag changed; the flag's `alert.updated` follows it.
@@ -223,7 +245,7 @@ macro_rules! sql_backend {
             if entries.is_empty() {
                 return Ok(());
             }
-            sqlx::query($history_insert)
+            sqlx::query($dialect.insert_history)
                 .bind($crate::store::history::to_json(entries))
                 .execute(conn)
                 .await?;
@@ -276,6 +298,32 @@ macro_rules! sql_backend {
             let row: Option<$crate::store::rows::AlertRow> =
                 sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
             row.map($crate::change::StoredAlert::try_from).transpose()
+        }
+
+        /// The stored alerts of `request`'s ops, by id, in one statement.
+        async fn load_many(
+            conn: &mut $conn,
+            request: &[$crate::change::WriteOp],
+        ) -> Result<
+            std::collections::HashMap<String, $crate::change::StoredAlert>,
+            $crate::store::StoreError,
+        > {
+            let ids: Vec<&str> = request.iter().map(|op| op.id()).collect();
+            // A list of strings always serializes.
+            let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+            let sql = format!(
+                "SELECT {} FROM alerts WHERE id IN ({})",
+                *$crate::store::rows::COLUMNS,
+                $dialect.json_ids
+            );
+            let rows: Vec<$crate::store::rows::AlertRow> =
+                sqlx::query_as(&sql).bind(ids).fetch_all(conn).await?;
+            rows.into_iter()
+                .map(|row| {
+                    let stored = $crate::change::StoredAlert::try_from(row)?;
+                    Ok((stored.alert.id.clone(), stored))
+                })
+                .collect()
         }
 
         async fn save(
@@ -380,7 +428,7 @@ macro_rules! sql_backend {
         ) -> Result<$crate::store::StoreSnapshot, $crate::store::StoreError> {
             use $crate::store::rows;
             let mut tx = pool.begin().await?;
-            let isolation: &str = $snapshot_isolation;
+            let isolation: &str = $dialect.snapshot_isolation;
             if !isolation.is_empty() {
                 sqlx::query(isolation).execute(&mut *tx).await?;
             }

@@ -27,8 +27,16 @@ super::outbox::outbox_sql!(Sqlite, SqliteConnection, "", "BEGIN IMMEDIATE");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-// A SQLite read transaction sees one moment of the database by itself.
-super::sql::sql_backend!(Sqlite, SqliteConnection, "", super::history::INSERT_SQLITE);
+super::sql::sql_backend!(
+    Sqlite,
+    SqliteConnection,
+    super::sql::Dialect {
+        // A SQLite read transaction sees one moment of the database by itself.
+        snapshot_isolation: "",
+        insert_history: super::history::INSERT_SQLITE,
+        json_ids: "SELECT value FROM json_each($1)",
+    }
+);
 super::profiles::profile_sql!(Sqlite);
 super::retention::retention_sql!(Sqlite);
 super::due::due_sql!(Sqlite);
