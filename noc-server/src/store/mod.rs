@@ -192,6 +192,19 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Option<(String, Option<Writeback>)>, StoreError>;
 
+    /// Postpones `source`'s pending write-backs to `until` (its source is
+    /// down): those due before it, except rows pending for
+    /// [`outbox::GIVE_UP`] at `now` (they stay due, to be given up), and
+    /// the claimed rows `held`, which were not sent. One statement;
+    /// answers how many were postponed.
+    async fn postpone_writebacks(
+        &self,
+        source: &str,
+        until: DateTime<Utc>,
+        held: &[i64],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
     /// The newest silence an ack of `alert_id` made and that is not yet
     /// deleted: its outbox row and the source's id for it.
     async fn open_silence(&self, alert_id: &str) -> Result<Option<(i64, String)>, StoreError>;

@@ -41,6 +41,8 @@ pub struct OutboxRow {
     /// The alert's labels when queued, a JSON object.
     pub labels: String,
     pub attempts: i64,
+    /// When it was queued, Unix milliseconds.
+    pub created_at: i64,
 }
 
 impl OutboxRow {
@@ -53,6 +55,11 @@ impl OutboxRow {
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
         self.expires_at.and_then(DateTime::from_timestamp_millis)
     }
+
+    /// Whether it has been pending for [`GIVE_UP`] at `now`.
+    pub fn given_up(&self, now: DateTime<Utc>) -> bool {
+        now.timestamp_millis().saturating_sub(self.created_at) >= millis(GIVE_UP)
+    }
 }
 
 /// What one attempt at a row came to.
@@ -64,6 +71,10 @@ pub enum Attempt {
     Retry(String),
     /// Never try again.
     Failed(String),
+    /// Not tried: its source has been down since before [`GIVE_UP`] ran
+    /// out. `failed` with the source's last error; its attempts stay as
+    /// they were.
+    Expired(String),
 }
 
 /// What to queue for one event of an alert whose source, of `kind`, is
@@ -148,8 +159,12 @@ pub fn shown(newest: Option<(String, Option<String>)>, pending: bool) -> Option<
 
 /// Unix milliseconds of `at` plus `d`.
 pub fn millis_after(at: DateTime<Utc>, d: Duration) -> i64 {
-    at.timestamp_millis()
-        .saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    at.timestamp_millis().saturating_add(millis(d))
+}
+
+/// `d` in milliseconds.
+pub fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// The outbox's SQL, the same on SQLite and PostgreSQL; `$claim_lock` is
@@ -243,8 +258,8 @@ macro_rules! outbox_sql {
         ) -> Result<Vec<$crate::store::outbox::OutboxRow>, $crate::store::StoreError> {
             let mut tx = pool.begin_with($begin).await?;
             let sql = format!(
-                "SELECT id, alert_id, source, action, actor, note, expires_at, labels, attempts \
-                 FROM outbox o WHERE state = 'pending' AND next_at <= $1 AND NOT EXISTS \
+                "SELECT id, alert_id, source, action, actor, note, expires_at, labels, attempts, \
+                 created_at FROM outbox o WHERE state = 'pending' AND next_at <= $1 AND NOT EXISTS \
                  (SELECT 1 FROM outbox e WHERE e.alert_id = o.alert_id AND e.state = 'pending' \
                  AND e.id < o.id) ORDER BY id LIMIT $2{}",
                 $claim_lock
@@ -289,7 +304,7 @@ macro_rules! outbox_sql {
                 >= i64::try_from(GIVE_UP.as_millis()).unwrap_or(i64::MAX);
             let (state, error, remote_id, next_at) = match attempt {
                 Attempt::Done { remote_id } => ("done", None, remote_id.clone(), now.timestamp_millis()),
-                Attempt::Failed(e) => ("failed", Some(e.clone()), None, now.timestamp_millis()),
+                Attempt::Failed(e) | Attempt::Expired(e) => ("failed", Some(e.clone()), None, now.timestamp_millis()),
                 Attempt::Retry(e) if given_up => ("failed", Some(e.clone()), None, now.timestamp_millis()),
                 Attempt::Retry(e) => (
                     "pending",
@@ -300,12 +315,13 @@ macro_rules! outbox_sql {
             };
             sqlx::query(
                 "UPDATE outbox SET state = $1, last_error = $2, remote_id = $3, next_at = $4, \
-                 attempts = attempts + 1 WHERE id = $5",
+                 attempts = attempts + $5 WHERE id = $6",
             )
             .bind(state)
             .bind(error)
             .bind(remote_id)
             .bind(next_at)
+            .bind(i64::from(!matches!(attempt, Attempt::Expired(_))))
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -323,6 +339,44 @@ macro_rules! outbox_sql {
             .await?;
             tx.commit().await?;
             Ok(Some((alert_id, shown(newest, pending.is_some()))))
+        }
+
+        /// Postpones `source`'s pending write-backs to `until`: those due
+        /// before it, except rows pending for
+        /// [`$crate::store::outbox::GIVE_UP`] at `now` (they stay due, to
+        /// be given up), and the claimed rows `held` (not sent: the source
+        /// is down). One statement; answers how many were postponed.
+        async fn postpone_writebacks(
+            pool: &sqlx::Pool<$db>,
+            source: &str,
+            until: chrono::DateTime<chrono::Utc>,
+            held: &[i64],
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Result<u64, $crate::store::StoreError> {
+            use std::fmt::Write as _;
+            let mut sql = String::from(
+                "UPDATE outbox SET next_at = $2 WHERE source = $1 AND state = 'pending' \
+                 AND ((next_at < $2 AND created_at > $3)",
+            );
+            if !held.is_empty() {
+                sql.push_str(" OR id IN (");
+                for n in 0..held.len() {
+                    let comma = if n == 0 { "" } else { ", " };
+                    let _ = write!(sql, "{comma}${}", n + 4);
+                }
+                sql.push(')');
+            }
+            sql.push(')');
+            use $crate::store::outbox::{GIVE_UP, millis};
+            let since = now.timestamp_millis().saturating_sub(millis(GIVE_UP));
+            let mut query = sqlx::query(&sql)
+                .bind(source)
+                .bind(until.timestamp_millis())
+                .bind(since);
+            for id in held {
+                query = query.bind(*id);
+            }
+            Ok(query.execute(pool).await?.rows_affected())
         }
 
         /// The newest silence an ack of `alert_id` made that is not

@@ -272,6 +272,16 @@ impl Store for PostgresStore {
         finish_writeback(&self.pool, id, attempt, now).await
     }
 
+    async fn postpone_writebacks(
+        &self,
+        source: &str,
+        until: DateTime<Utc>,
+        held: &[i64],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        postpone_writebacks(&self.pool, source, until, held, now).await
+    }
+
     async fn open_silence(&self, alert_id: &str) -> Result<Option<(i64, String)>, StoreError> {
         open_silence(&self.pool, alert_id).await
     }

@@ -242,7 +242,7 @@ fn count(metrics: &Metrics, row: &OutboxRow, attempt: &Attempt) {
             metrics.writeback_retries.inc();
             tracing::warn!(alert_id = %row.alert_id, source = %row.source, action = %row.action, attempts = row.attempts + 1, error = %e, "write-back failed, will retry");
         }
-        Attempt::Failed(e) => {
+        Attempt::Failed(e) | Attempt::Expired(e) => {
             metrics.writeback_given_up.inc();
             tracing::warn!(alert_id = %row.alert_id, source = %row.source, action = %row.action, error = %e, "write-back failed for good");
         }
