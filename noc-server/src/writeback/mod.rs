@@ -8,8 +8,11 @@
 //!   unack or resolve.
 //! - [`worker`]: sends the outbox's rows (`store/outbox.rs`), retries, and
 //!   shows the outcome on the alert.
+//! - [`breaker`]: a source that is down is probed once per backoff while
+//!   its other write-backs wait.
 
 pub mod alertmanager;
+pub mod breaker;
 pub mod worker;
 pub mod zabbix;
 
