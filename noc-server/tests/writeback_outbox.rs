@@ -5,9 +5,13 @@
 //! deletes it. With Alertmanager down the write-back stays pending with the
 //! reason, survives a restart of the server's parts, and is sent once when
 //! Alertmanager is back. On PostgreSQL, two instances send each row once.
+//! An Alertmanager that is down (a stand-in answering 503) is probed once
+//! per backoff, not sent every pending write-back; when it answers again
+//! they all go; after 24 h they fail untried.
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,6 +20,7 @@ use common::{fresh_database, postgres_url, skip_or_fail};
 use noc_server::change::{Action, Actor, AlertInput, WriteOp};
 use noc_server::event::{Event, Publish};
 use noc_server::metrics::Metrics;
+use noc_server::store::outbox::Attempt;
 use noc_server::store::{self, Store};
 use noc_server::writeback::worker::{self, Target, TargetKind, Targets};
 use noc_server::writer::Writer;
@@ -398,4 +403,254 @@ async fn finished_write_backs_are_pruned_but_not_a_live_silence() {
             .is_some()
     );
     parts.stop().await;
+}
+
+/// A stand-in Alertmanager that answers 503 to each silence asked of it
+/// until it is `up`, and counts the silences it refused and accepted.
+#[derive(Clone, Default)]
+struct Stub {
+    refused: Arc<AtomicUsize>,
+    accepted: Arc<AtomicUsize>,
+    up: Arc<AtomicBool>,
+}
+
+impl Stub {
+    /// Serves on a free port; answers its base address.
+    async fn serve(&self) -> String {
+        let stub = self.clone();
+        let app = axum::Router::new().route(
+            "/api/v2/silences",
+            axum::routing::post(move || {
+                let stub = stub.clone();
+                async move {
+                    if stub.up.load(Ordering::SeqCst) {
+                        let n = stub.accepted.fetch_add(1, Ordering::SeqCst);
+                        (
+                            axum::http::StatusCode::OK,
+                            axum::Json(json!({"silenceID": format!("s-{n}")})),
+                        )
+                    } else {
+                        stub.refused.fetch_add(1, Ordering::SeqCst);
+                        (
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                            axum::Json(json!({"error": "down for maintenance"})),
+                        )
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+}
+
+/// Fifty acks pending to an Alertmanager that answers 503: the worker
+/// probes it once per backoff (1 s, then 2 s) instead of trying each of
+/// them on its own; once it answers, all fifty go within moments of the
+/// next probe, each once.
+#[tokio::test]
+async fn a_source_that_is_down_is_probed_not_hammered() {
+    let stub = Stub::default();
+    let base = stub.serve().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = fresh_database(&dir).await;
+    let mut parts = Parts::without_worker(&database, &base).await;
+    let ids: Vec<String> = (0..50).map(|i| format!("am-down-{i}")).collect();
+    for id in &ids {
+        parts.raise(id).await;
+        parts.ack(id).await;
+    }
+    parts.start_worker();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let probes = stub.refused.load(Ordering::SeqCst);
+    // At 0 s, 1 s and 3 s; a fourth at most if the machine is slow.
+    assert!(
+        (1..=4).contains(&probes),
+        "{probes} requests in 3 s to a source that is down"
+    );
+    let counts = parts.store.writeback_counts().await.expect("counts");
+    let pending = counts.get(SOURCE).expect("counts of the source");
+    assert_eq!(pending.pending, 50, "{counts:?}");
+    assert!(
+        pending
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("HTTP 503")),
+        "{counts:?}"
+    );
+
+    stub.up.store(true, Ordering::SeqCst);
+    let back = Instant::now();
+    for id in &ids {
+        parts
+            .writeback(id, |w| w.state == WritebackState::Done)
+            .await;
+    }
+    // The next probe is at most 4 s away; then the rest drain at once.
+    assert!(
+        back.elapsed() < Duration::from_secs(8),
+        "all done {:?} after the source was back",
+        back.elapsed()
+    );
+    assert_eq!(
+        stub.accepted.load(Ordering::SeqCst),
+        ids.len(),
+        "each sent once"
+    );
+    parts.stop().await;
+    common::drop_postgres_database(&database).await;
+}
+
+/// Runs `sql` on the test's database and answers the first column of its
+/// first row, if any (an `UPDATE` answers none).
+async fn raw(database: &str, sql: &str) -> Option<i64> {
+    use sqlx::Connection;
+    if database.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(database)
+            .await
+            .expect("connect");
+        sqlx::query_scalar(sql)
+            .fetch_optional(&mut conn)
+            .await
+            .expect("SQL")
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(database)
+            .await
+            .expect("open");
+        sqlx::query_scalar(sql)
+            .fetch_optional(&mut conn)
+            .await
+            .expect("SQL")
+    }
+}
+
+/// The postponing statement moves the source's rows due before the probe,
+/// and the claimed rows the worker held back, to the probe; a row claimed
+/// and not held keeps its lease; rows pending for 24 h are not postponed;
+/// none gains an attempt, and a row given up untried neither.
+#[tokio::test]
+async fn postponing_moves_due_and_held_rows_to_the_probe_and_leaves_attempts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = fresh_database(&dir).await;
+    let parts = Parts::without_worker(&database, "http://127.0.0.1:9").await;
+    for id in ["am-p-1", "am-p-2", "am-p-3"] {
+        parts.raise(id).await;
+        parts.ack(id).await;
+    }
+    let t = noc_server::change::now();
+    let secs = chrono::Duration::seconds;
+    let claimed = parts.store.claim_writebacks(t, 2).await.expect("claim");
+    assert_eq!(claimed.len(), 2);
+    let (leased, held) = (&claimed[0], &claimed[1]);
+    let postponed = parts
+        .store
+        .postpone_writebacks(SOURCE, t + secs(5), &[held.id], t)
+        .await
+        .expect("postpone");
+    assert_eq!(postponed, 2, "the held row and the unclaimed one");
+    let early = parts.store.claim_writebacks(t + secs(4), 16).await;
+    assert_eq!(
+        early.expect("claim").len(),
+        0,
+        "nothing due before the probe"
+    );
+    let at_probe = parts.store.claim_writebacks(t + secs(5), 16).await;
+    let at_probe = at_probe.expect("claim");
+    let ids: Vec<i64> = at_probe.iter().map(|r| r.id).collect();
+    assert!(!ids.contains(&leased.id), "still leased: {ids:?}");
+    assert!(ids.contains(&held.id), "{ids:?}");
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(at_probe.iter().all(|r| r.attempts == 0), "{at_probe:?}");
+
+    // A day on, every row has been pending for 24 h: none is postponed
+    // but one held.
+    let day = t + chrono::Duration::hours(25);
+    let postponed = parts
+        .store
+        .postpone_writebacks(SOURCE, day + secs(300), &[], day)
+        .await
+        .expect("postpone");
+    assert_eq!(postponed, 0);
+    let postponed = parts
+        .store
+        .postpone_writebacks(SOURCE, day + secs(300), &[held.id], day)
+        .await
+        .expect("postpone");
+    assert_eq!(postponed, 1);
+    let expired = Attempt::Expired("Alertmanager refused the silence: HTTP 503".into());
+    let (alert, shown) = parts
+        .store
+        .finish_writeback(held.id, &expired, day)
+        .await
+        .expect("finish")
+        .expect("a row");
+    assert_eq!(
+        shown.map(|w| (w.state, w.error.is_some_and(|e| e.contains("HTTP 503")))),
+        Some((WritebackState::Failed, true)),
+        "{alert}"
+    );
+    let attempts = raw(
+        &database,
+        &format!("SELECT attempts FROM outbox WHERE id = {}", held.id),
+    )
+    .await;
+    assert_eq!(attempts, Some(0), "given up untried");
+    parts.stop().await;
+    common::drop_postgres_database(&database).await;
+}
+
+/// Write-backs to a source that has been down for 24 h end `failed` with
+/// its error as before, without each being tried first.
+#[tokio::test]
+async fn write_backs_to_a_source_down_for_a_day_fail_untried() {
+    let stub = Stub::default();
+    let base = stub.serve().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = fresh_database(&dir).await;
+    let mut parts = Parts::without_worker(&database, &base).await;
+    let ids = ["am-day-1", "am-day-2", "am-day-3"];
+    for id in ids {
+        parts.raise(id).await;
+        parts.ack(id).await;
+    }
+    parts.start_worker();
+    // Tried once, and the others postponed to the probe (not leased for
+    // a minute any more).
+    let start = Instant::now();
+    let soon = "SELECT COUNT(*) FROM outbox \
+                WHERE next_at > created_at AND next_at - created_at < 10000";
+    while raw(&database, soon).await != Some(3) {
+        assert!(start.elapsed() < Duration::from_secs(10), "never postponed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(stub.refused.load(Ordering::SeqCst), 1);
+    // As if queued a day ago.
+    let day = 25 * 3600 * 1000;
+    raw(
+        &database,
+        &format!("UPDATE outbox SET created_at = created_at - {day}"),
+    )
+    .await;
+    for id in ids {
+        let failed = parts
+            .writeback(id, |w| w.state == WritebackState::Failed)
+            .await;
+        assert!(
+            failed
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("HTTP 503")),
+            "{id}: {failed:?}"
+        );
+    }
+    // The first try, and the probe that found it still down.
+    assert_eq!(stub.refused.load(Ordering::SeqCst), 2);
+    let untried = raw(&database, "SELECT COUNT(*) FROM outbox WHERE attempts = 0").await;
+    assert_eq!(untried, Some(2));
+    parts.stop().await;
+    common::drop_postgres_database(&database).await;
 }

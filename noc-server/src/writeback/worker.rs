@@ -2,7 +2,10 @@
 //! records how it went (retried with backoff for 24 h, then `failed`), and
 //! shows the outcome on the alert (`alert.updated`, reason `writeback`).
 //! It runs beside the writer and never holds it: a source that is slow or
-//! down delays only its own write-backs.
+//! down delays only its own write-backs. A source that is down is probed
+//! with one write-back per backoff ([`Breakers`]) while its others wait,
+//! postponed together by one statement, so that an outage costs the store
+//! a few writes, not a retry per write-back.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,6 +14,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::alertmanager::Alertmanager;
+use super::breaker::Breakers;
 use super::zabbix::Zabbix;
 use super::{Notice, SendError, http_client};
 use crate::change::{Action, Actor, WriteOp, now};
@@ -103,6 +107,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) {
     let http = http_client();
+    let mut breakers = Breakers::default();
     let mut gauges_at = Instant::now();
     loop {
         let claimed = match store.claim_writebacks(now(), BATCH).await {
@@ -113,12 +118,15 @@ pub async fn run(
             }
         };
         let full = claimed.len() == BATCH;
-        for row in claimed {
-            let attempt = send(&http, store.as_ref(), &targets, &row).await;
-            count(&metrics, &row, &attempt);
-            if let Err(e) = finish(store.as_ref(), &writer, &row, &attempt).await {
-                tracing::warn!(error = %e, outbox_id = row.id, "write-back: cannot record the outcome");
-            }
+        let round = Round {
+            http: &http,
+            store: store.as_ref(),
+            writer: &writer,
+            targets: &targets,
+            metrics: &metrics,
+        };
+        for (source, rows) in by_source(claimed) {
+            round.send_all(&mut breakers, &source, rows).await;
         }
         if gauges_at.elapsed() >= GAUGES {
             gauges_at = Instant::now();
@@ -132,6 +140,100 @@ pub async fn run(
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(POLL) => {}
         }
+    }
+}
+
+/// The claimed rows grouped by source, each group in the claim's order.
+fn by_source(rows: Vec<OutboxRow>) -> Vec<(String, Vec<OutboxRow>)> {
+    let mut groups: Vec<(String, Vec<OutboxRow>)> = Vec::new();
+    for row in rows {
+        match groups.iter_mut().find(|(source, _)| *source == row.source) {
+            Some((_, group)) => group.push(row),
+            None => groups.push((row.source.clone(), vec![row])),
+        }
+    }
+    groups
+}
+
+/// What one round of the worker works with.
+struct Round<'a> {
+    http: &'a reqwest::Client,
+    store: &'a dyn Store,
+    writer: &'a Writer,
+    targets: &'a Targets,
+    metrics: &'a Metrics,
+}
+
+impl Round<'_> {
+    /// Sends `source`'s claimed `rows` in order while the source may be
+    /// sent to. Once it is down, the rest are not sent: the ones pending
+    /// for 24 h are given up, and the others, with every row of the source
+    /// due before its next probe, postponed to that probe.
+    async fn send_all(&self, breakers: &mut Breakers, source: &str, rows: Vec<OutboxRow>) {
+        let mut rows = rows.into_iter().peekable();
+        while let Some(row) = rows.next_if(|_| breakers.may_send(source, now())) {
+            let attempt = send(self.http, self.store, self.targets, &row).await;
+            count(self.metrics, &row, &attempt);
+            judge(breakers, &row, &attempt);
+            self.record(&row, &attempt).await;
+        }
+        let Some(down) = breakers.down(source).filter(|d| d.probe_at > now()) else {
+            return;
+        };
+        let (until, error) = (down.probe_at, down.error.clone());
+        let mut held = Vec::new();
+        for row in rows {
+            if row.given_up(now()) {
+                let attempt = Attempt::Expired(error.clone());
+                count(self.metrics, &row, &attempt);
+                self.record(&row, &attempt).await;
+            } else {
+                held.push(row.id);
+            }
+        }
+        if let Err(e) = self
+            .store
+            .postpone_writebacks(source, until, &held, now())
+            .await
+        {
+            tracing::warn!(error = %e, source, "write-back: cannot postpone the source's write-backs");
+        }
+    }
+
+    async fn record(&self, row: &OutboxRow, attempt: &Attempt) {
+        if let Err(e) = finish(self.store, self.writer, row, attempt).await {
+            tracing::warn!(error = %e, outbox_id = row.id, "write-back: cannot record the outcome");
+        }
+    }
+}
+
+/// What `attempt` at `row` says of its source: down after an error worth
+/// retrying, up after a success; a write-back refused for good says
+/// nothing of it. Logs the source going down and coming back, once each.
+fn judge(breakers: &mut Breakers, row: &OutboxRow, attempt: &Attempt) {
+    let source = row.source.as_str();
+    match attempt {
+        Attempt::Retry(e) => {
+            let tripped = breakers.failed(source, e, now());
+            let probe_in = (tripped.probe_at - now()).num_milliseconds() as f64 / 1000.0;
+            if tripped.went_down {
+                tracing::warn!(source, error = %e, probe_in_s = probe_in, "write-back: source is down; probing it once per backoff, its other write-backs wait");
+            } else {
+                tracing::debug!(source, error = %e, probe_in_s = probe_in, "write-back: source still down");
+            }
+        }
+        Attempt::Done { .. } => {
+            if let Some(down) = breakers.succeeded(source) {
+                let down_s = (now() - down.since).num_seconds();
+                tracing::info!(
+                    source,
+                    down_s,
+                    failures = down.failures,
+                    "write-back: source is back; sending its write-backs"
+                );
+            }
+        }
+        Attempt::Failed(_) | Attempt::Expired(_) => {}
     }
 }
 
@@ -240,7 +342,8 @@ fn count(metrics: &Metrics, row: &OutboxRow, attempt: &Attempt) {
         }
         Attempt::Retry(e) => {
             metrics.writeback_retries.inc();
-            tracing::warn!(alert_id = %row.alert_id, source = %row.source, action = %row.action, attempts = row.attempts + 1, error = %e, "write-back failed, will retry");
+            // The source going down is logged once, by `judge`.
+            tracing::debug!(alert_id = %row.alert_id, source = %row.source, action = %row.action, attempts = row.attempts + 1, error = %e, "write-back failed, will retry");
         }
         Attempt::Failed(e) | Attempt::Expired(e) => {
             metrics.writeback_given_up.inc();
