@@ -294,6 +294,45 @@ async fn life_of_an_id_over_http() {
     server.stop().await;
 }
 
+/// Alerts posted together are written by one statement, an alert posted
+/// alone by another: both keep every field alike.
+#[tokio::test]
+async fn an_alert_in_an_array_is_stored_as_one_posted_alone() {
+    let server = TestServer::start(&[]).await;
+    let full = |id: &str| {
+        json!({"id": id, "site": "Ngorongoro", "severity": "average",
+               "message": "ifOperStatus down «uplink»", "host": "sw-07",
+               "source": "zabbix", "description": "Line 1\nLine 2",
+               "url": "https://zabbix.example/tr_events.php?eventid=42",
+               "labels": {"zabbix.eventid": "42", "team": "core"},
+               "ttl": "1h", "at": "2026-11-30T10:00:00.123Z"})
+    };
+    server.post_ok(&full("alone")).await;
+    server
+        .post_ok(&json!([full("together-1"), full("together-2")]))
+        .await;
+    let strip = |mut alert: Value| {
+        let map = alert.as_object_mut().expect("an object");
+        for key in [
+            "id",
+            "created_at",
+            "updated_at",
+            "last_seen_at",
+            "expires_at",
+        ] {
+            map.remove(key);
+        }
+        alert
+    };
+    let alone = strip(server.get_json("/api/v1/alerts/alone").await);
+    for id in ["together-1", "together-2"] {
+        let together = strip(server.get_json(&format!("/api/v1/alerts/{id}")).await);
+        assert_eq!(together, alone, "{id}");
+    }
+    assert_eq!(alone["labels"]["team"], "core", "{alone}");
+    server.stop().await;
+}
+
 /// One array may hold an id several times: each entry sees what the one
 /// before it made, as separate POSTs would.
 #[tokio::test]

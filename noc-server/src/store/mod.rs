@@ -5,6 +5,7 @@
 //! [`crate::change::apply`], so every backend behaves alike; backends only
 //! load and save rows, number the events and commit.
 
+mod batch;
 mod due;
 mod history;
 mod news;

@@ -34,6 +34,7 @@ super::sql::sql_backend!(
         snapshot_isolation: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
         insert_history: super::history::INSERT_POSTGRES,
         json_ids: "SELECT json_array_elements_text($1::json)",
+        upsert_alerts: &super::rows::UPSERT_JSON_POSTGRES,
     }
 );
 super::profiles::profile_sql!(Postgres);

@@ -73,9 +73,55 @@ pub static UPSERT_UPDATE: LazyLock<String> = LazyLock::new(|| {
     format!(" ON CONFLICT (id) DO UPDATE SET {}", updates.join(", "))
 });
 
+/// [`UPSERT`] of many alerts on SQLite: the rows of [`to_json`] in `$1`.
+pub static UPSERT_JSON_SQLITE: LazyLock<String> = LazyLock::new(|| {
+    let values: Vec<String> = FIELDS
+        .iter()
+        .chain(&["site_key"])
+        .map(|f| format!("json_extract(value, '$.{f}')"))
+        .collect();
+    // `WHERE true` tells SQLite's parser that the ON CONFLICT is the upsert's.
+    format!(
+        "INSERT INTO alerts ({}, site_key) SELECT {} FROM json_each($1) WHERE true{}",
+        *COLUMNS,
+        values.join(", "),
+        *UPSERT_UPDATE
+    )
+});
+
+/// [`UPSERT`] of many alerts on PostgreSQL: the rows of [`to_json`] in `$1`,
+/// typed by the table's own row type.
+pub static UPSERT_JSON_POSTGRES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO alerts ({0}, site_key) SELECT {0}, site_key \
+         FROM jsonb_populate_recordset(NULL::alerts, $1::jsonb){1}",
+        *COLUMNS, *UPSERT_UPDATE
+    )
+});
+
+/// `alerts` as the one parameter of [`UPSERT_JSON_SQLITE`] or
+/// [`UPSERT_JSON_POSTGRES`]: an array of rows, each with its `site_key`.
+pub fn to_json(alerts: &[StoredAlert]) -> String {
+    #[derive(serde::Serialize)]
+    struct Row {
+        #[serde(flatten)]
+        row: AlertRow,
+        site_key: String,
+    }
+    let rows: Vec<Row> = alerts
+        .iter()
+        .map(|stored| Row {
+            row: AlertRow::from(stored),
+            site_key: noc_shared::site_key(&stored.alert.site),
+        })
+        .collect();
+    // Strings, numbers and booleans always serialize.
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into())
+}
+
 /// An alert as stored: times in unix milliseconds, severity as its rank
 /// (0 = critical), so that "at or above" is `severity <= rank`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct AlertRow {
     pub id: String,
     pub site: String,

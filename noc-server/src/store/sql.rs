@@ -11,6 +11,9 @@ pub struct Dialect {
     /// A subquery of the ids in `$1`, a JSON array of strings: one
     /// statement whatever their number (the same text every time).
     pub json_ids: &'static str,
+    /// Inserts or replaces the alerts in `$1`, a JSON array of rows
+    /// ([`super::rows::to_json`]), in one statement.
+    pub upsert_alerts: &'static std::sync::LazyLock<String>,
 }
 
 /// The part of a backend that is the same SQL on SQLite and PostgreSQL,
@@ -22,59 +25,93 @@ pub struct Dialect {
 /// `save`, `list`, `snapshot` and `history` in the calling module.
 macro_rules! sql_backend {
     ($db:ty, $conn:ty, $dialect:expr) => {
-        /// Applies `batch` inside `tx` (a refused request leaves no trace);
-        /// returns the outcomes and the last seq. Numbers events from
-        /// `seq + 1`, and writes their history rows last, in one statement.
+        /// Applies `batch` inside `tx`; returns the outcomes and the last
+        /// seq. Numbers events from `seq + 1`. The batch's alerts are read
+        /// in one statement first, and what it changed is written at its
+        /// end ([`crate::store::batch`]); a refused request leaves nothing.
         async fn apply_batch(
             tx: &mut sqlx::Transaction<'_, $db>,
             batch: &[Vec<$crate::change::WriteOp>],
             mut seq: u64,
             rules: &$crate::silence::Rules,
         ) -> Result<($crate::store::BatchResult, u64), $crate::store::StoreError> {
+            use $crate::store::batch::{Draft, Pending};
+            let mut pending = Pending::default();
+            let mut ids = Vec::new();
+            for request in batch.iter().filter(|request| !is_resilence(request)) {
+                ids.extend(request.iter().map(|op| op.id()));
+            }
+            read_alerts(&mut **tx, &mut pending, &ids).await?;
             let mut results = Vec::with_capacity(batch.len());
-            let mut history = Vec::with_capacity(batch.len());
             for request in batch {
+                if is_resilence(request) {
+                    // The silences' bulk path reads and writes `alerts`
+                    // itself: it must see the batch so far, and the batch
+                    // must read again what it changed.
+                    write_pending(&mut **tx, &mut pending).await?;
+                    let outcomes =
+                        apply_resilence(&mut **tx, request, &mut seq, rules, &mut pending.history)
+                            .await?;
+                    pending.forget(outcomes.iter().map(|o| o.alert.id.as_str()));
+                    results.push(Ok(outcomes));
+                    continue;
+                }
                 let mut next_seq = seq;
-                let mut said = Vec::new();
-                match apply_alone(tx, request, &mut next_seq, rules, &mut said).await {
+                let mut draft = Draft::default();
+                match apply_request(&mut **tx, &mut pending, &mut draft, request, &mut next_seq, rules)
+                    .await
+                {
                     Ok(outcomes) => {
                         seq = next_seq;
-                        history.append(&mut said);
+                        pending.keep(draft);
                         results.push(Ok(outcomes));
                     }
                     Err(Failure::Refused(e)) => results.push(Err(e)),
                     Err(Failure::Store(e)) => return Err(e),
                 }
             }
-            insert_history(&mut **tx, &history).await?;
+            write_pending(&mut **tx, &mut pending).await?;
             Ok((results, seq))
         }
 
-        /// Applies one request so that, refused, it leaves no trace: under
-        /// a savepoint when it holds several ops (a later one may be
-        /// refused after an earlier one wrote). A lone op needs none, and
-        /// saves the two statements: it is refused, if at all, by
-        /// `change::apply`, before it writes anything.
-        async fn apply_alone(
-            tx: &mut sqlx::Transaction<'_, $db>,
-            request: &[$crate::change::WriteOp],
-            seq: &mut u64,
-            rules: &$crate::silence::Rules,
-            history: &mut Vec<(String, noc_shared::HistoryEntry)>,
-        ) -> Result<Vec<$crate::change::Outcome>, Failure> {
-            use sqlx::Acquire;
-            if request.len() <= 1 {
-                return apply_request(&mut **tx, request, seq, rules, history).await;
+        /// The silence clock's request: `Resilence` ops only.
+        fn is_resilence(request: &[$crate::change::WriteOp]) -> bool {
+            use $crate::change::Action;
+            !request.is_empty()
+                && request
+                    .iter()
+                    .all(|op| matches!(op.action, Action::Resilence { .. }))
+        }
+
+        /// Reads those of `ids` the batch has not read, in one statement.
+        async fn read_alerts(
+            conn: &mut $conn,
+            pending: &mut $crate::store::batch::Pending,
+            ids: &[&str],
+        ) -> Result<(), $crate::store::StoreError> {
+            let unread = pending.unread(ids.iter().copied());
+            if !unread.is_empty() {
+                let found = load_many(conn, &unread).await?;
+                pending.read(unread, found);
             }
-            let mut savepoint = tx.begin().await?;
-            let applied = apply_request(&mut savepoint, request, seq, rules, history).await;
-            match &applied {
-                Ok(_) => savepoint.commit().await?,
-                Err(Failure::Refused(_)) => savepoint.rollback().await?,
-                // The whole transaction is rolled back.
-                Err(Failure::Store(_)) => {}
+            Ok(())
+        }
+
+        /// Writes what the batch changed so far: the alerts in one upsert,
+        /// their history rows in one insert, then the write-backs queued.
+        async fn write_pending(
+            conn: &mut $conn,
+            pending: &mut $crate::store::batch::Pending,
+        ) -> Result<(), sqlx::Error> {
+            if pending.is_clean() {
+                return Ok(());
             }
-            applied
+            save_many(&mut *conn, &pending.take_changed()).await?;
+            insert_history(&mut *conn, &std::mem::take(&mut pending.history)).await?;
+            for q in std::mem::take(&mut pending.outbox) {
+                queue_writeback(&mut *conn, &q.alert, &q.queued, &q.actor, q.at).await?;
+            }
+            Ok(())
         }
 
         /// A request's failure: its own (it stores nothing, the others go
@@ -90,42 +127,53 @@ macro_rules! sql_backend {
             }
         }
 
-        /// Applies one request's ops in order, numbering events from
-        /// `*seq + 1`, with `silenced_by` as `rules` say; each event adds
-        /// its history row to `history` (and a note writes its note).
+        impl From<$crate::store::StoreError> for Failure {
+            fn from(e: $crate::store::StoreError) -> Self {
+                Failure::Store(e)
+            }
+        }
+
+        /// Alert `id` as the request and the batch have it, read from the
+        /// store if the batch has not read it yet.
+        async fn existing(
+            conn: &mut $conn,
+            pending: &mut $crate::store::batch::Pending,
+            draft: &$crate::store::batch::Draft,
+            id: &str,
+        ) -> Result<Option<$crate::change::StoredAlert>, $crate::store::StoreError> {
+            use $crate::store::batch::Known;
+            if let Known::Unread = pending.get(draft, id) {
+                read_alerts(conn, pending, &[id]).await?;
+            }
+            Ok(match pending.get(draft, id) {
+                Known::Stored(stored) => Some(stored.clone()),
+                Known::Absent | Known::Unread => None,
+            })
+        }
+
+        /// Applies one request's ops in order into `draft`, numbering
+        /// events from `*seq + 1`, with `silenced_by` as `rules` say. Only
+        /// a note is written at once (its id is in its event); notes come
+        /// one to a request, so a refused request never leaves one.
         async fn apply_request(
             conn: &mut $conn,
+            pending: &mut $crate::store::batch::Pending,
+            draft: &mut $crate::store::batch::Draft,
             request: &[$crate::change::WriteOp],
             seq: &mut u64,
             rules: &$crate::silence::Rules,
-            history: &mut Vec<(String, noc_shared::HistoryEntry)>,
         ) -> Result<Vec<$crate::change::Outcome>, Failure> {
             use $crate::change::{Action, Outcome, apply};
-            let resilence = |op: &$crate::change::WriteOp| matches!(op.action, Action::Resilence { .. });
-            if !request.is_empty() && request.iter().all(resilence) {
-                return apply_resilence(conn, request, seq, rules, history)
-                    .await
-                    .map_err(Failure::Store);
-            }
             let mut outcomes = Vec::with_capacity(request.len());
-            // Several ops read their alerts in one statement first, and
-            // then keep them as they change.
-            let mut known = match request {
-                [_] => None,
-                _ => Some(load_many(conn, request).await.map_err(Failure::Store)?),
-            };
             for op in request {
-                let existing = match &known {
-                    Some(known) => known.get(op.id()).cloned(),
-                    None => load(conn, op.id()).await.map_err(Failure::Store)?,
-                };
+                let existing = existing(&mut *conn, pending, draft, op.id()).await?;
                 let now = $crate::change::now();
                 let mut applied = apply(existing.as_ref(), op, now).map_err(Failure::Refused)?;
                 $crate::silence::mark(&mut applied, rules, now);
                 let before = existing.as_ref().map(|s| &s.alert);
                 let quiet = matches!(op.action, Action::FlapQuiet { .. });
                 let flag = $crate::change::flap::follow(before, &mut applied, quiet, now);
-                let writeback = writeback_for(conn, op, before, &mut applied).await?;
+                let writeback = writeback_for(&mut *conn, op, before, &mut applied).await?;
                 let alert = applied.stored.alert.clone();
                 let mut outcome = Outcome {
                     alert,
@@ -135,10 +183,7 @@ macro_rules! sql_backend {
                     note: None,
                 };
                 if applied.kind.is_some() || flag.is_some() {
-                    save(conn, &applied.stored).await?;
-                    if let Some(known) = &mut known {
-                        known.insert(op.id().to_owned(), applied.stored.clone());
-                    }
+                    draft.change(&applied.stored);
                 }
                 // The op's own event shows the alert as it was before the
                 // flag changed; the flag's `alert.updated` follows it.
@@ -147,15 +192,20 @@ macro_rules! sql_backend {
                     shown.flapping = !flag;
                 }
                 if let Some(kind) = applied.kind {
-                    if let Some(queued) = &writeback {
-                        queue_writeback(conn, &outcome.alert, queued, op.by.name(), now).await?;
+                    if let Some(queued) = writeback {
+                        draft.outbox.push($crate::store::batch::QueuedFor {
+                            alert: outcome.alert.clone(),
+                            queued,
+                            actor: op.by.name().to_owned(),
+                            at: now,
+                        });
                     }
                     if let (noc_shared::EventKind::Noted, Some(text)) = (kind, &applied.note) {
-                        let note = insert_note(conn, &outcome.alert.id, op.by.name(), text, now).await?;
+                        let note = insert_note(&mut *conn, &outcome.alert.id, op.by.name(), text, now).await?;
                         outcome.note = Some(note);
                     }
                     let said = Said { kind, reason: applied.reason, by: op.by.name(), note: applied.note.clone() };
-                    let mut event = record(seq, said, before, &shown, now, history);
+                    let mut event = record(seq, said, before, &shown, now, &mut draft.history);
                     event.note = outcome.note.clone();
                     outcome.event = Some(event);
                 }
@@ -167,7 +217,7 @@ macro_rules! sql_backend {
                         note: None,
                     };
                     let from = if applied.kind.is_some() { Some(&shown) } else { before };
-                    let event = record(seq, said, from, &outcome.alert, now, history);
+                    let event = record(seq, said, from, &outcome.alert, now, &mut draft.history);
                     match outcome.event {
                         None => outcome.event = Some(event),
                         Some(_) => outcome.flapping = Some(event),
@@ -300,17 +350,13 @@ macro_rules! sql_backend {
             row.map($crate::change::StoredAlert::try_from).transpose()
         }
 
-        /// The stored alerts of `request`'s ops, by id, in one statement.
+        /// The stored alerts of `ids`, in one statement.
         async fn load_many(
             conn: &mut $conn,
-            request: &[$crate::change::WriteOp],
-        ) -> Result<
-            std::collections::HashMap<String, $crate::change::StoredAlert>,
-            $crate::store::StoreError,
-        > {
-            let ids: Vec<&str> = request.iter().map(|op| op.id()).collect();
+            ids: &[&str],
+        ) -> Result<Vec<$crate::change::StoredAlert>, $crate::store::StoreError> {
             // A list of strings always serializes.
-            let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+            let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
             let sql = format!(
                 "SELECT {} FROM alerts WHERE id IN ({})",
                 *$crate::store::rows::COLUMNS,
@@ -319,11 +365,26 @@ macro_rules! sql_backend {
             let rows: Vec<$crate::store::rows::AlertRow> =
                 sqlx::query_as(&sql).bind(ids).fetch_all(conn).await?;
             rows.into_iter()
-                .map(|row| {
-                    let stored = $crate::change::StoredAlert::try_from(row)?;
-                    Ok((stored.alert.id.clone(), stored))
-                })
+                .map($crate::change::StoredAlert::try_from)
                 .collect()
+        }
+
+        /// Writes `alerts` in one statement (one alone as the plain upsert).
+        async fn save_many(
+            conn: &mut $conn,
+            alerts: &[$crate::change::StoredAlert],
+        ) -> Result<(), sqlx::Error> {
+            match alerts {
+                [] => Ok(()),
+                [one] => save(conn, one).await,
+                _ => {
+                    sqlx::query($dialect.upsert_alerts.as_str())
+                        .bind($crate::store::rows::to_json(alerts))
+                        .execute(conn)
+                        .await?;
+                    Ok(())
+                }
+            }
         }
 
         async fn save(

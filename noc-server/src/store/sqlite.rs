@@ -35,6 +35,7 @@ super::sql::sql_backend!(
         snapshot_isolation: "",
         insert_history: super::history::INSERT_SQLITE,
         json_ids: "SELECT value FROM json_each($1)",
+        upsert_alerts: &super::rows::UPSERT_JSON_SQLITE,
     }
 );
 super::profiles::profile_sql!(Sqlite);
