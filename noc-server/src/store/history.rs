@@ -1,61 +1,10 @@
-//! An alert's history: its rows are written a batch at a time, in one
-//! statement at the end of the writer's transaction (a statement per event
-//! cost a round trip to the database each), and read an alert at a time.
+//! An alert's history as read back; its rows are written a batch at a
+//! time, at the end of the writer's transaction (`store::batch`).
 
 use chrono::DateTime;
 use noc_shared::{EventKind, HistoryEntry};
-use serde::Serialize;
 
 use super::StoreError;
-
-/// SQLite's insert of the rows [`to_json`] gives, one statement whatever
-/// their number (the same text every time, so it is prepared once).
-pub const INSERT_SQLITE: &str = "INSERT INTO history (seq, alert_id, event, at, actor, reason, note, changes) \
-     SELECT json_extract(value, '$.seq'), json_extract(value, '$.alert_id'), \
-     json_extract(value, '$.event'), json_extract(value, '$.at'), json_extract(value, '$.actor'), \
-     json_extract(value, '$.reason'), json_extract(value, '$.note'), json_extract(value, '$.changes') \
-     FROM json_each($1)";
-
-/// PostgreSQL's insert of the rows [`to_json`] gives.
-pub const INSERT_POSTGRES: &str = "INSERT INTO history (seq, alert_id, event, at, actor, reason, note, changes) \
-     SELECT seq, alert_id, event, at, actor, reason, note, changes \
-     FROM json_to_recordset($1::json) AS h(seq BIGINT, alert_id TEXT, event TEXT, at BIGINT, \
-     actor TEXT, reason TEXT, note TEXT, changes TEXT)";
-
-/// A history row as the insert reads it.
-#[derive(Serialize)]
-struct NewRow<'a> {
-    seq: i64,
-    alert_id: &'a str,
-    event: &'a str,
-    at: i64,
-    actor: &'a str,
-    reason: Option<&'a str>,
-    note: Option<&'a str>,
-    /// A JSON object of field -> [before, after], as text.
-    changes: String,
-}
-
-/// `entries` (each with its alert's id) as the one parameter of
-/// [`INSERT_SQLITE`] or [`INSERT_POSTGRES`].
-pub fn to_json(entries: &[(String, HistoryEntry)]) -> String {
-    let rows: Vec<NewRow<'_>> = entries
-        .iter()
-        .map(|(alert_id, entry)| NewRow {
-            seq: i64::try_from(entry.seq).unwrap_or(i64::MAX),
-            alert_id,
-            event: entry.event.as_str(),
-            at: entry.at.timestamp_millis(),
-            actor: &entry.by,
-            reason: entry.reason.map(|r| r.as_str()),
-            note: entry.note.as_deref(),
-            // A map of JSON values always serializes.
-            changes: serde_json::to_string(&entry.changes).unwrap_or_else(|_| "{}".into()),
-        })
-        .collect();
-    // Strings and numbers always serialize.
-    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into())
-}
 
 /// A row of `history` as read back.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -32,9 +32,7 @@ super::sql::sql_backend!(
         // The default isolation would let the seq and the alerts come from
         // two moments.
         snapshot_isolation: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
-        insert_history: super::history::INSERT_POSTGRES,
         json_ids: "SELECT json_array_elements_text($1::json)",
-        upsert_alerts: &super::rows::UPSERT_JSON_POSTGRES,
     }
 );
 super::profiles::profile_sql!(Postgres);

@@ -50,17 +50,10 @@ const FIELDS: &[&str] = &[
 /// The columns of `alerts`, in [`AlertRow`]'s order.
 pub static COLUMNS: LazyLock<String> = LazyLock::new(|| FIELDS.join(", "));
 
-/// Inserts or replaces one alert; binds `$1`..`$N` in [`FIELDS`] order,
-/// then `site_key` last.
-pub static UPSERT: LazyLock<String> = LazyLock::new(|| {
-    let places: Vec<String> = (1..=FIELDS.len() + 1).map(|n| format!("${n}")).collect();
-    format!(
-        "INSERT INTO alerts ({}, site_key) VALUES ({}){}",
-        *COLUMNS,
-        places.join(", "),
-        *UPSERT_UPDATE
-    )
-});
+/// The head of a multi-row upsert of `alerts`: [`FIELDS`] then `site_key`;
+/// the rows' VALUES and [`UPSERT_UPDATE`] follow.
+pub static INSERT_ALERTS: LazyLock<String> =
+    LazyLock::new(|| format!("INSERT INTO alerts ({}, site_key) ", *COLUMNS));
 
 /// The conflict clause of an upsert of `alerts`: every column replaced.
 pub static UPSERT_UPDATE: LazyLock<String> = LazyLock::new(|| {
@@ -73,55 +66,30 @@ pub static UPSERT_UPDATE: LazyLock<String> = LazyLock::new(|| {
     format!(" ON CONFLICT (id) DO UPDATE SET {}", updates.join(", "))
 });
 
-/// [`UPSERT`] of many alerts on SQLite: the rows of [`to_json`] in `$1`.
-pub static UPSERT_JSON_SQLITE: LazyLock<String> = LazyLock::new(|| {
-    let values: Vec<String> = FIELDS
-        .iter()
-        .chain(&["site_key"])
-        .map(|f| format!("json_extract(value, '$.{f}')"))
-        .collect();
-    // `WHERE true` tells SQLite's parser that the ON CONFLICT is the upsert's.
-    format!(
-        "INSERT INTO alerts ({}, site_key) SELECT {} FROM json_each($1) WHERE true{}",
-        *COLUMNS,
-        values.join(", "),
-        *UPSERT_UPDATE
-    )
-});
+/// The row counts of the multi-row statements: `n` rows are written as
+/// the fewest of these, so that a backend prepares at most four statement
+/// texts, not one per count (and 128 rows of 32 binds stay well within
+/// both backends' limits).
+const ROWS_AT_ONCE: [usize; 4] = [128, 32, 8, 1];
 
-/// [`UPSERT`] of many alerts on PostgreSQL: the rows of [`to_json`] in `$1`,
-/// typed by the table's own row type.
-pub static UPSERT_JSON_POSTGRES: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "INSERT INTO alerts ({0}, site_key) SELECT {0}, site_key \
-         FROM jsonb_populate_recordset(NULL::alerts, $1::jsonb){1}",
-        *COLUMNS, *UPSERT_UPDATE
-    )
-});
-
-/// `alerts` as the one parameter of [`UPSERT_JSON_SQLITE`] or
-/// [`UPSERT_JSON_POSTGRES`]: an array of rows, each with its `site_key`.
-pub fn to_json(alerts: &[StoredAlert]) -> String {
-    #[derive(serde::Serialize)]
-    struct Row {
-        #[serde(flatten)]
-        row: AlertRow,
-        site_key: String,
+/// `items` cut into runs of [`ROWS_AT_ONCE`] lengths, longest first.
+pub fn in_chunks<T>(mut items: &[T]) -> Vec<&[T]> {
+    let mut chunks = Vec::new();
+    while !items.is_empty() {
+        let size = ROWS_AT_ONCE
+            .into_iter()
+            .find(|&n| n <= items.len())
+            .unwrap_or(1);
+        let (chunk, rest) = items.split_at(size);
+        chunks.push(chunk);
+        items = rest;
     }
-    let rows: Vec<Row> = alerts
-        .iter()
-        .map(|stored| Row {
-            row: AlertRow::from(stored),
-            site_key: noc_shared::site_key(&stored.alert.site),
-        })
-        .collect();
-    // Strings, numbers and booleans always serialize.
-    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into())
+    chunks
 }
 
 /// An alert as stored: times in unix milliseconds, severity as its rank
 /// (0 = critical), so that "at or above" is `severity <= rank`.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AlertRow {
     pub id: String,
     pub site: String,
@@ -347,3 +315,20 @@ pub const DISPLAY_ORDER: &str = " ORDER BY severity ASC, created_at DESC, id ASC
 pub const NEWEST_FIRST: &str = " ORDER BY created_at DESC, id ASC";
 /// The ORDER BY of resolved alerts paged back in time.
 pub const LAST_RESOLVED_FIRST: &str = " ORDER BY resolved_at DESC, id ASC";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_go_in_the_fewest_statements_of_four_sizes() {
+        let sizes = |n: usize| -> Vec<usize> {
+            let items = vec![0u8; n];
+            in_chunks(&items).iter().map(|c| c.len()).collect()
+        };
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(100), [32, 32, 32, 1, 1, 1, 1]);
+        assert_eq!(sizes(300), [128, 128, 32, 8, 1, 1, 1, 1]);
+    }
+}

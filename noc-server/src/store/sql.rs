@@ -5,15 +5,9 @@ pub struct Dialect {
     /// Run first in a snapshot's transaction, so that its two reads see one
     /// moment of the database (empty where a transaction already does).
     pub snapshot_isolation: &'static str,
-    /// Writes a batch's history rows from their JSON
-    /// ([`super::history::to_json`]) in one statement.
-    pub insert_history: &'static str,
     /// A subquery of the ids in `$1`, a JSON array of strings: one
     /// statement whatever their number (the same text every time).
     pub json_ids: &'static str,
-    /// Inserts or replaces the alerts in `$1`, a JSON array of rows
-    /// ([`super::rows::to_json`]), in one statement.
-    pub upsert_alerts: &'static std::sync::LazyLock<String>,
 }
 
 /// The part of a backend that is the same SQL on SQLite and PostgreSQL,
@@ -287,18 +281,31 @@ macro_rules! sql_backend {
             })
         }
 
-        /// Writes `entries`, each with its alert's id, in one statement.
+        /// Writes `entries`, each with its alert's id, a few statements
+        /// for any number ([`crate::store::rows::in_chunks`]).
         async fn insert_history(
             conn: &mut $conn,
             entries: &[(String, noc_shared::HistoryEntry)],
         ) -> Result<(), sqlx::Error> {
-            if entries.is_empty() {
-                return Ok(());
+            for chunk in $crate::store::rows::in_chunks(entries) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO history (seq, alert_id, event, at, actor, reason, note, changes) ",
+                );
+                sql.push_values(chunk, |mut row, (id, entry)| {
+                    // A map of JSON values always serializes.
+                    let changes =
+                        serde_json::to_string(&entry.changes).unwrap_or_else(|_| "{}".into());
+                    row.push_bind(i64::try_from(entry.seq).unwrap_or(i64::MAX))
+                        .push_bind(id.clone())
+                        .push_bind(entry.event.as_str())
+                        .push_bind(entry.at.timestamp_millis())
+                        .push_bind(entry.by.clone())
+                        .push_bind(entry.reason.map(|r| r.as_str()))
+                        .push_bind(entry.note.clone())
+                        .push_bind(changes);
+                });
+                sql.build().execute(&mut *conn).await?;
             }
-            sqlx::query($dialect.insert_history)
-                .bind($crate::store::history::to_json(entries))
-                .execute(conn)
-                .await?;
             Ok(())
         }
 
@@ -369,63 +376,52 @@ macro_rules! sql_backend {
                 .collect()
         }
 
-        /// Writes `alerts` in one statement (one alone as the plain upsert).
+        /// Inserts or replaces `alerts`, a few statements for any number
+        /// ([`crate::store::rows::in_chunks`]).
         async fn save_many(
             conn: &mut $conn,
             alerts: &[$crate::change::StoredAlert],
         ) -> Result<(), sqlx::Error> {
-            match alerts {
-                [] => Ok(()),
-                [one] => save(conn, one).await,
-                _ => {
-                    sqlx::query($dialect.upsert_alerts.as_str())
-                        .bind($crate::store::rows::to_json(alerts))
-                        .execute(conn)
-                        .await?;
-                    Ok(())
-                }
+            use $crate::store::rows::{AlertRow, INSERT_ALERTS, UPSERT_UPDATE, in_chunks};
+            for chunk in in_chunks(alerts) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(INSERT_ALERTS.as_str());
+                sql.push_values(chunk, |mut row, stored| {
+                    let r = AlertRow::from(stored);
+                    row.push_bind(r.id)
+                        .push_bind(r.site)
+                        .push_bind(r.severity)
+                        .push_bind(r.message)
+                        .push_bind(r.host)
+                        .push_bind(r.source)
+                        .push_bind(r.status)
+                        .push_bind(r.created_at)
+                        .push_bind(r.updated_at)
+                        .push_bind(r.resolved_at)
+                        .push_bind(r.acked_by)
+                        .push_bind(r.acked_at)
+                        .push_bind(r.description)
+                        .push_bind(r.url)
+                        .push_bind(r.labels)
+                        .push_bind(r.occurrences)
+                        .push_bind(r.last_seen_at)
+                        .push_bind(r.expires_at)
+                        .push_bind(r.ttl_ms)
+                        .push_bind(r.last_at)
+                        .push_bind(r.ack_note)
+                        .push_bind(r.ack_expires_at)
+                        .push_bind(r.silenced_by)
+                        .push_bind(r.flapping)
+                        .push_bind(r.notes)
+                        .push_bind(r.writeback_state)
+                        .push_bind(r.writeback_error)
+                        .push_bind(r.owner)
+                        .push_bind(r.flap_resolves)
+                        .push_bind(r.flap_changed_at)
+                        .push_bind(noc_shared::site_key(&stored.alert.site));
+                });
+                sql.push(UPSERT_UPDATE.as_str());
+                sql.build().execute(&mut *conn).await?;
             }
-        }
-
-        async fn save(
-            conn: &mut $conn,
-            stored: &$crate::change::StoredAlert,
-        ) -> Result<(), sqlx::Error> {
-            let r = $crate::store::rows::AlertRow::from(stored);
-            sqlx::query(&$crate::store::rows::UPSERT)
-                .bind(r.id)
-                .bind(r.site)
-                .bind(r.severity)
-                .bind(r.message)
-                .bind(r.host)
-                .bind(r.source)
-                .bind(r.status)
-                .bind(r.created_at)
-                .bind(r.updated_at)
-                .bind(r.resolved_at)
-                .bind(r.acked_by)
-                .bind(r.acked_at)
-                .bind(r.description)
-                .bind(r.url)
-                .bind(r.labels)
-                .bind(r.occurrences)
-                .bind(r.last_seen_at)
-                .bind(r.expires_at)
-                .bind(r.ttl_ms)
-                .bind(r.last_at)
-                .bind(r.ack_note)
-                .bind(r.ack_expires_at)
-                .bind(r.silenced_by)
-                .bind(r.flapping)
-                .bind(r.notes)
-                .bind(r.writeback_state)
-                .bind(r.writeback_error)
-                .bind(r.owner)
-                .bind(r.flap_resolves)
-                .bind(r.flap_changed_at)
-                .bind(noc_shared::site_key(&stored.alert.site))
-                .execute(conn)
-                .await?;
             Ok(())
         }
 

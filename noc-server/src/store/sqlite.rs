@@ -33,9 +33,7 @@ super::sql::sql_backend!(
     super::sql::Dialect {
         // A SQLite read transaction sees one moment of the database by itself.
         snapshot_isolation: "",
-        insert_history: super::history::INSERT_SQLITE,
         json_ids: "SELECT value FROM json_each($1)",
-        upsert_alerts: &super::rows::UPSERT_JSON_SQLITE,
     }
 );
 super::profiles::profile_sql!(Sqlite);
