@@ -32,7 +32,11 @@ super::sql::sql_backend!(
         // The default isolation would let the seq and the alerts come from
         // two moments.
         snapshot_isolation: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
-        json_ids: "SELECT json_array_elements_text($1::json)",
+        // `IN (SELECT …)` would be a hash join over every alert (the
+        // planner cannot count a JSON array); an array is one index probe
+        // per id.
+        id_in_json: "id = ANY(ARRAY(SELECT json_array_elements_text($1::json)))",
+        plan_read_each_time: true,
     }
 );
 super::profiles::profile_sql!(Postgres);
@@ -146,8 +150,9 @@ impl Store for PostgresStore {
                 rows.push((i64::try_from(event.seq).unwrap_or(i64::MAX), payload));
             }
             // Many rows a statement: a silence that starts on 10,000 alerts
-            // writes 10,000 events, and one round trip each would be seconds.
-            for chunk in rows.chunks(1000) {
+            // writes 10,000 events, and one round trip each would be seconds
+            // (and a few sizes of statement, not one per count).
+            for chunk in super::rows::in_chunks(&rows) {
                 let mut sql =
                     sqlx::QueryBuilder::<Postgres>::new("INSERT INTO events (seq, payload) ");
                 sql.push_values(chunk, |mut row, (seq, payload)| {

@@ -67,10 +67,10 @@ pub static UPSERT_UPDATE: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// The row counts of the multi-row statements: `n` rows are written as
-/// the fewest of these, so that a backend prepares at most four statement
-/// texts, not one per count (and 128 rows of 32 binds stay well within
-/// both backends' limits).
-const ROWS_AT_ONCE: [usize; 4] = [128, 32, 8, 1];
+/// the fewest of these (one per bit of `n` under 256), so that a backend
+/// prepares eight statement texts, not one per count; 128 rows of 32 binds
+/// stay well within both backends' limits.
+const ROWS_AT_ONCE: [usize; 8] = [128, 64, 32, 16, 8, 4, 2, 1];
 
 /// `items` cut into runs of [`ROWS_AT_ONCE`] lengths, longest first.
 pub fn in_chunks<T>(mut items: &[T]) -> Vec<&[T]> {
@@ -321,14 +321,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_go_in_the_fewest_statements_of_four_sizes() {
+    fn rows_go_in_the_fewest_statements_of_eight_sizes() {
         let sizes = |n: usize| -> Vec<usize> {
             let items = vec![0u8; n];
             in_chunks(&items).iter().map(|c| c.len()).collect()
         };
         assert_eq!(sizes(0), Vec::<usize>::new());
         assert_eq!(sizes(1), [1]);
-        assert_eq!(sizes(100), [32, 32, 32, 1, 1, 1, 1]);
-        assert_eq!(sizes(300), [128, 128, 32, 8, 1, 1, 1, 1]);
+        assert_eq!(sizes(15), [8, 4, 2, 1]);
+        assert_eq!(sizes(100), [64, 32, 4]);
+        assert_eq!(sizes(300), [128, 128, 32, 8, 4]);
     }
 }

@@ -33,7 +33,8 @@ super::sql::sql_backend!(
     super::sql::Dialect {
         // A SQLite read transaction sees one moment of the database by itself.
         snapshot_isolation: "",
-        json_ids: "SELECT value FROM json_each($1)",
+        id_in_json: "id IN (SELECT value FROM json_each($1))",
+        plan_read_each_time: false,
     }
 );
 super::profiles::profile_sql!(Sqlite);
