@@ -160,18 +160,20 @@ impl Store for PostgresStore {
                 });
                 sql.build().execute(&mut *tx).await?;
             }
-            write_seq(&mut tx, seq).await?;
+            // The new seq, the events log trimmed, and the listeners told
+            // (when, and only if, this commits): one round trip.
             let last = i64::try_from(seq).unwrap_or(i64::MAX);
-            sqlx::query("DELETE FROM events WHERE seq <= $1")
-                .bind(last - KEEP_EVENTS)
-                .execute(&mut *tx)
-                .await?;
-            // Delivered to every listener when (and only if) this commits.
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(last.to_string())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "WITH counted AS (UPDATE counters SET value = $1 WHERE name = 'seq'), \
+                 trimmed AS (DELETE FROM events WHERE seq <= $2) \
+                 SELECT pg_notify($3, $4)",
+            )
+            .bind(last)
+            .bind(last - KEEP_EVENTS)
+            .bind(CHANNEL)
+            .bind(last.to_string())
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(results)

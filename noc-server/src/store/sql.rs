@@ -21,7 +21,7 @@ pub struct Dialect {
 /// generic bounds for this would be longer than the code itself), with its
 /// [`Dialect`] for the rest.
 ///
-/// Expands to `apply_batch`, `record`, `read_seq`, `write_seq`, `load`,
+/// Expands to `apply_batch`, `record`, `read_seq`, `load`,
 /// `save`, `list`, `snapshot` and `history` in the calling module.
 macro_rules! sql_backend {
     ($db:ty, $conn:ty, $dialect:expr) => {
@@ -340,14 +340,6 @@ macro_rules! sql_backend {
             .fetch_one(conn)
             .await?;
             Ok(u64::try_from(value).unwrap_or_default())
-        }
-
-        async fn write_seq(conn: &mut $conn, seq: u64) -> Result<(), sqlx::Error> {
-            sqlx::query("UPDATE counters SET value = $1 WHERE name = 'seq'")
-                .bind(i64::try_from(seq).unwrap_or(i64::MAX))
-                .execute(conn)
-                .await?;
-            Ok(())
         }
 
         async fn load(

@@ -41,6 +41,16 @@ super::profiles::profile_sql!(Sqlite);
 super::retention::retention_sql!(Sqlite);
 super::due::due_sql!(Sqlite);
 
+/// Stores the last event's seq (PostgreSQL's does it in one statement
+/// with the rest of its batch's end).
+async fn write_seq(conn: &mut SqliteConnection, seq: u64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE counters SET value = $1 WHERE name = 'seq'")
+        .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Alerts in one SQLite file.
 pub struct SqliteStore {
     pool: SqlitePool,
