@@ -78,7 +78,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             // Pruned alerts' pages go back to the file system.
             .auto_vacuum(SqliteAutoVacuum::Incremental)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // A multi-row statement keeps a journal of its own to undo
+            // itself if it fails half-way; in memory, not a temporary file
+            // (it is never needed after the statement).
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
