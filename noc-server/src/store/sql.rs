@@ -21,8 +21,9 @@ pub struct Dialect {
 /// generic bounds for this would be longer than the code itself), with its
 /// [`Dialect`] for the rest.
 ///
-/// Expands to `apply_batch`, `record`, `read_seq`, `load`,
-/// `save`, `list`, `snapshot` and `history` in the calling module.
+/// Expands to `apply_batch` (with its helpers), `read_seq`, `load`,
+/// `load_many`, `save_many`, `list`, `snapshot` and `history` in the
+/// calling module.
 macro_rules! sql_backend {
     ($db:ty, $conn:ty, $dialect:expr) => {
         /// Applies `batch` inside `tx`; returns the outcomes and the last
