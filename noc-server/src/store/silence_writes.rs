@@ -70,59 +70,47 @@ macro_rules! resilence_bulk {
         ) -> Result<Vec<$crate::change::Outcome>, $crate::store::StoreError> {
             use noc_shared::{EventKind, EventReason, HistoryEntry};
             use std::collections::BTreeMap;
-            use $crate::change::{Outcome, StoredAlert, now};
+            use $crate::change::{Outcome, now};
             use $crate::event::Event;
-            use $crate::store::rows::{AlertRow, COLUMNS};
-            // Binds per statement, well below both backends' limits.
+            // Binds per update, well below both backends' limits.
             const CHUNK: usize = 1000;
             let now = now();
             let ids: Vec<&str> = request.iter().map(|op| op.id()).collect();
             let mut outcomes = Vec::new();
             // New value -> the alerts that take it.
             let mut moved: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
-            for chunk in ids.chunks(CHUNK) {
-                let mut sql = sqlx::QueryBuilder::<$db>::new(format!(
-                    "SELECT {} FROM alerts WHERE id IN (",
-                    *COLUMNS
-                ));
-                let mut list = sql.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
+            // The same one-statement read as a write batch's.
+            for stored in load_many(&mut *conn, &ids).await? {
+                let mut alert = stored.alert;
+                let wanted = rules.silencer(&alert, now).map(str::to_owned);
+                if alert.silenced_by == wanted {
+                    continue;
                 }
-                list.push_unseparated(")");
-                let rows: Vec<AlertRow> = sql.build_query_as().fetch_all(&mut *conn).await?;
-                for row in rows {
-                    let mut alert = StoredAlert::try_from(row)?.alert;
-                    let wanted = rules.silencer(&alert, now).map(str::to_owned);
-                    if alert.silenced_by == wanted {
-                        continue;
-                    }
-                    let before = std::mem::replace(&mut alert.silenced_by, wanted.clone());
-                    *seq += 1;
-                    let entry = HistoryEntry {
-                        seq: *seq,
-                        event: EventKind::Updated,
-                        at: now,
-                        by: $crate::change::SERVER.to_owned(),
-                        note: None,
-                        changes: BTreeMap::from([(
-                            "silenced_by".to_owned(),
-                            (before.into(), wanted.clone().into()),
-                        )]),
-                        reason: Some(EventReason::Silence),
-                    };
-                    history.push((alert.id.clone(), entry));
-                    let mut event = Event::new(EventKind::Updated, *seq, &alert, Some(&alert));
-                    event.reason = Some(EventReason::Silence);
-                    moved.entry(wanted).or_default().push(alert.id.clone());
-                    outcomes.push(Outcome {
-                        alert,
-                        event: Some(event),
-                        flapping: None,
-                        stale: false,
-                        note: None,
-                    });
-                }
+                let before = std::mem::replace(&mut alert.silenced_by, wanted.clone());
+                *seq += 1;
+                let entry = HistoryEntry {
+                    seq: *seq,
+                    event: EventKind::Updated,
+                    at: now,
+                    by: $crate::change::SERVER.to_owned(),
+                    note: None,
+                    changes: BTreeMap::from([(
+                        "silenced_by".to_owned(),
+                        (before.into(), wanted.clone().into()),
+                    )]),
+                    reason: Some(EventReason::Silence),
+                };
+                history.push((alert.id.clone(), entry));
+                let mut event = Event::new(EventKind::Updated, *seq, &alert, Some(&alert));
+                event.reason = Some(EventReason::Silence);
+                moved.entry(wanted).or_default().push(alert.id.clone());
+                outcomes.push(Outcome {
+                    alert,
+                    event: Some(event),
+                    flapping: None,
+                    stale: false,
+                    note: None,
+                });
             }
             for (value, ids) in &moved {
                 for chunk in ids.chunks(CHUNK) {
