@@ -35,8 +35,8 @@ pub struct Draft {
 
 impl Draft {
     /// `stored` is the alert's state from now on.
-    pub fn change(&mut self, stored: &StoredAlert) {
-        self.alerts.insert(stored.alert.id.clone(), stored.clone());
+    pub fn change(&mut self, stored: StoredAlert) {
+        self.alerts.insert(stored.alert.id.clone(), stored);
     }
 }
 
@@ -101,12 +101,17 @@ impl Pending {
         self.outbox.extend(draft.outbox);
     }
 
-    /// The alerts changed since the last call, to be written now.
-    pub fn take_changed(&mut self) -> Vec<StoredAlert> {
+    /// The alerts changed since they were last [`Pending::written`].
+    pub fn changed(&self) -> Vec<&StoredAlert> {
         self.changed
-            .drain()
-            .filter_map(|id| self.alerts.get(&id).cloned().flatten())
+            .iter()
+            .filter_map(|id| self.alerts.get(id)?.as_ref())
             .collect()
+    }
+
+    /// The changed alerts are in the store now.
+    pub fn written(&mut self) {
+        self.changed.clear();
     }
 
     /// Forgets `ids`, changed in the store behind the batch's back (the
@@ -160,7 +165,7 @@ mod tests {
         assert_eq!(pending.unread(["a", "c", "c", "d"]), ["c", "d"]);
 
         let mut draft = Draft::default();
-        draft.change(&stored("a", "drafted"));
+        draft.change(stored("a", "drafted"));
         assert_eq!(message(pending.get(&draft, "a")), Some("drafted"));
         // A refused request's draft is dropped: nothing changed.
         drop(draft);
@@ -168,12 +173,13 @@ mod tests {
         assert_eq!(message(pending.get(&empty, "a")), Some("stored"));
 
         let mut draft = Draft::default();
-        draft.change(&stored("b", "new"));
+        draft.change(stored("b", "new"));
         pending.keep(draft);
-        let changed = pending.take_changed();
+        let changed = pending.changed();
         assert_eq!(changed.len(), 1);
         assert_eq!(changed[0].alert.message, "new");
-        assert!(pending.take_changed().is_empty(), "taken once");
+        pending.written();
+        assert!(pending.changed().is_empty(), "written once");
         assert_eq!(message(pending.get(&empty, "b")), Some("new"));
 
         pending.forget(["b"]);

@@ -107,7 +107,8 @@ macro_rules! sql_backend {
             if pending.is_clean() {
                 return Ok(());
             }
-            save_many(&mut *conn, &pending.take_changed()).await?;
+            save_many(&mut *conn, &pending.changed()).await?;
+            pending.written();
             insert_history(&mut *conn, &std::mem::take(&mut pending.history)).await?;
             for q in std::mem::take(&mut pending.outbox) {
                 queue_writeback(&mut *conn, &q.alert, &q.queued, &q.actor, q.at).await?;
@@ -183,9 +184,6 @@ macro_rules! sql_backend {
                     stale: applied.stale,
                     note: None,
                 };
-                if applied.kind.is_some() || flag.is_some() {
-                    draft.change(&applied.stored);
-                }
                 // The op's own event shows the alert as it was before the
                 // flag changed; the flag's `alert.updated` follows it.
                 let mut shown = outcome.alert.clone();
@@ -223,6 +221,9 @@ macro_rules! sql_backend {
                         None => outcome.event = Some(event),
                         Some(_) => outcome.flapping = Some(event),
                     }
+                }
+                if applied.kind.is_some() || flag.is_some() {
+                    draft.change(applied.stored);
                 }
                 outcomes.push(outcome);
             }
@@ -382,13 +383,13 @@ macro_rules! sql_backend {
         /// ([`crate::store::rows::in_chunks`]).
         async fn save_many(
             conn: &mut $conn,
-            alerts: &[$crate::change::StoredAlert],
+            alerts: &[&$crate::change::StoredAlert],
         ) -> Result<(), sqlx::Error> {
             use $crate::store::rows::{AlertRow, INSERT_ALERTS, UPSERT_UPDATE, in_chunks};
             for chunk in in_chunks(alerts) {
                 let mut sql = sqlx::QueryBuilder::<$db>::new(INSERT_ALERTS.as_str());
                 sql.push_values(chunk, |mut row, stored| {
-                    let r = AlertRow::from(stored);
+                    let r = AlertRow::from(*stored);
                     row.push_bind(r.id)
                         .push_bind(r.site)
                         .push_bind(r.severity)
