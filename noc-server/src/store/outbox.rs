@@ -300,8 +300,8 @@ macro_rules! outbox_sql {
             let Some((alert_id, attempts, created_at)) = found else {
                 return Ok(None);
             };
-            let given_up = now.timestamp_millis() - created_at
-                >= i64::try_from(GIVE_UP.as_millis()).unwrap_or(i64::MAX);
+            let given_up = now.timestamp_millis().saturating_sub(created_at)
+                >= $crate::store::outbox::millis(GIVE_UP);
             let (state, error, remote_id, next_at) = match attempt {
                 Attempt::Done { remote_id } => ("done", None, remote_id.clone(), now.timestamp_millis()),
                 Attempt::Failed(e) | Attempt::Expired(e) => ("failed", Some(e.clone()), None, now.timestamp_millis()),
